@@ -1,0 +1,72 @@
+/**
+ * The one user-facing error type. Everything the user can cause (bad input, failed builds, missing
+ * kernels) is a KmodError with a code; a plain Error means a bug in kmodforge.
+ */
+export const exitCodes = {
+  USAGE: 2,
+  NOT_PERMITTED: 1,
+  MISSING_ARGS: 1,
+  NO_SOURCE_DIR: 2,
+  ALREADY_ADDED: 3,
+  NOT_ADDED: 3,
+  ALREADY_BUILT: 3,
+  NOT_BUILT: 3,
+  CONF_NOT_FOUND: 4,
+  KERNEL_COUNT: 4,
+  BROKEN_MODULE: 4,
+  ALL_BANNED: 5,
+  PATCH_INVALID: 5,
+  PATCH_FAILED: 6,
+  INSTALL_FAILED: 6,
+  DEPMOD_FAILED: 6,
+  BUILT_MODULE_MISSING: 7,
+  CONF_INVALID: 8,
+  CONF_FAILED: 8,
+  ARCHIVE_INVALID: 9,
+  BUILD_FAILED: 10,
+  AUTOINSTALL_FAILED: 11,
+  ARCH_UNKNOWN: 12,
+  MISSING_DEPENDS: 13,
+  KERNEL_HOOK_FAILED: 14,
+  NO_HEADERS: 21,
+  CONFIG_INVALID: 8,
+  COMMAND_FAILED: 1,
+  VERSION_SANITY: 6,
+  BUILD_EXCLUSIVE: 77,
+  PRE_INSTALL_FAILED: 101,
+} as const;
+
+export type ErrorCode = keyof typeof exitCodes;
+
+/** Exit code for a bug: an error that is not a KmodError (EX_SOFTWARE). */
+export const internalErrorExitCode = 70;
+
+export interface KmodErrorOptions {
+  hint?: string | undefined;
+  cause?: unknown;
+  /** Overrides the code's exit code, e.g. the exit status of a failed script that dkms passes on. */
+  exitCode?: number | undefined;
+}
+
+export class KmodError extends Error {
+  override readonly name = 'KmodError';
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, options: KmodErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? exitCodes[code];
+  }
+}
+
+export function isKmodError(error: unknown): error is KmodError {
+  return error instanceof KmodError;
+}
+
+/** True for a Node fs error with one of the given errno codes; lets callers catch only what they expect. */
+export function isErrno(error: unknown, ...codes: string[]): error is NodeJS.ErrnoException {
+  return error instanceof Error && 'code' in error && codes.includes(String((error as NodeJS.ErrnoException).code));
+}
