@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { compareEVR, rpmvercmp, type EVR } from '../../../src/version/rpm.ts';
+
+// From rpm's tests/rpmvercmp.at.
+const vectors: [string, string, number][] = [
+  ['1.0', '1.0', 0],
+  ['1.0', '2.0', -1],
+  ['2.0', '1.0', 1],
+  ['2.0.1', '2.0.1', 0],
+  ['2.0', '2.0.1', -1],
+  ['2.0.1', '2.0', 1],
+  ['2.0.1a', '2.0.1a', 0],
+  ['2.0.1a', '2.0.1', 1],
+  ['2.0.1', '2.0.1a', -1],
+  ['5.5p1', '5.5p1', 0],
+  ['5.5p1', '5.5p2', -1],
+  ['5.5p2', '5.5p1', 1],
+  ['5.5p10', '5.5p10', 0],
+  ['5.5p1', '5.5p10', -1],
+  ['5.5p10', '5.5p1', 1],
+  ['10xyz', '10.1xyz', -1],
+  ['10.1xyz', '10xyz', 1],
+  ['xyz10', 'xyz10', 0],
+  ['xyz10', 'xyz10.1', -1],
+  ['xyz10.1', 'xyz10', 1],
+  ['xyz.4', 'xyz.4', 0],
+  ['xyz.4', '8', -1],
+  ['8', 'xyz.4', 1],
+  ['xyz.4', '2', -1],
+  ['2', 'xyz.4', 1],
+  ['5.5p2', '5.6p1', -1],
+  ['5.6p1', '5.5p2', 1],
+  ['5.6p1', '6.5p1', -1],
+  ['6.5p1', '5.6p1', 1],
+  ['6.0.rc1', '6.0', 1],
+  ['6.0', '6.0.rc1', -1],
+  ['10b2', '10a1', 1],
+  ['10a2', '10b2', -1],
+  ['1.0aa', '1.0aa', 0],
+  ['1.0a', '1.0aa', -1],
+  ['1.0aa', '1.0a', 1],
+  ['10.0001', '10.0001', 0],
+  ['10.0001', '10.1', 0],
+  ['10.1', '10.0001', 0],
+  ['10.0001', '10.0039', -1],
+  ['10.0039', '10.0001', 1],
+  ['4.999.9', '5.0', -1],
+  ['5.0', '4.999.9', 1],
+  ['20101121', '20101121', 0],
+  ['20101121', '20101122', -1],
+  ['20101122', '20101121', 1],
+  ['2_0', '2_0', 0],
+  ['2.0', '2_0', 0],
+  ['2_0', '2.0', 0],
+  // RhBug:178798: separators are all alike.
+  ['a', 'a', 0],
+  ['a+', 'a+', 0],
+  ['a+', 'a_', 0],
+  ['a_', 'a+', 0],
+  ['+a', '+a', 0],
+  ['+a', '_a', 0],
+  ['_a', '+a', 0],
+  ['+_', '+_', 0],
+  ['_+', '+_', 0],
+  ['_+', '_', 0],
+  ['+', '_', 0],
+  ['_', '+', 0],
+  // Tilde sorts before everything, even the end of the version.
+  ['1.0~rc1', '1.0~rc1', 0],
+  ['1.0~rc1', '1.0', -1],
+  ['1.0', '1.0~rc1', 1],
+  ['1.0~rc1', '1.0~rc2', -1],
+  ['1.0~rc2', '1.0~rc1', 1],
+  ['1.0~rc1~git123', '1.0~rc1~git123', 0],
+  ['1.0~rc1~git123', '1.0~rc1', -1],
+  ['1.0~rc1', '1.0~rc1~git123', 1],
+  // Caret sorts after the end of the version but before anything else.
+  ['1.0^', '1.0^', 0],
+  ['1.0^', '1.0', 1],
+  ['1.0', '1.0^', -1],
+  ['1.0^git1', '1.0^git1', 0],
+  ['1.0^git1', '1.0', 1],
+  ['1.0', '1.0^git1', -1],
+  ['1.0^git1', '1.0^git2', -1],
+  ['1.0^git2', '1.0^git1', 1],
+  ['1.0^git1', '1.01', -1],
+  ['1.01', '1.0^git1', 1],
+  ['1.0^20160101', '1.0^20160101', 0],
+  ['1.0^20160101', '1.0.1', -1],
+  ['1.0.1', '1.0^20160101', 1],
+  ['1.0^20160101^git1', '1.0^20160101^git1', 0],
+  ['1.0^20160102', '1.0^20160101^git1', 1],
+  ['1.0^20160101^git1', '1.0^20160102', -1],
+  ['1.0~rc1^git1', '1.0~rc1^git1', 0],
+  ['1.0~rc1^git1', '1.0~rc1', 1],
+  ['1.0~rc1', '1.0~rc1^git1', -1],
+  ['1.0^git1~pre', '1.0^git1~pre', 0],
+  ['1.0^git1', '1.0^git1~pre', 1],
+  ['1.0^git1~pre', '1.0^git1', -1],
+  // RhBug:811992, kept by rpm as documented oddities: whichever string supplies the letter loses.
+  ['1b.fc17', '1b.fc17', 0],
+  ['1b.fc17', '1.fc17', -1],
+  ['1.fc17', '1b.fc17', 1],
+  ['1g.fc17', '1g.fc17', 0],
+  ['1g.fc17', '1.fc17', 1],
+  ['1.fc17', '1g.fc17', -1],
+  // Non-ASCII characters are separators.
+  ['1.1.α', '1.1.α', 0],
+  ['1.1.α', '1.1.β', 0],
+  ['1.1.αα', '1.1.α', 0],
+  // Kernel releases.
+  ['427.13.1.el9_4', '503.11.1.el9_5', -1],
+  ['1160.el7', '1160.119.1.el7', -1],
+  ['0.rc7.58.fc42', '64.fc42', -1],
+];
+
+const evrVectors: [EVR, EVR, number][] = [
+  [{ epoch: 1, version: '1.0', release: '1' }, { version: '2.0', release: '1' }, 1],
+  [{ epoch: 0, version: '1.0', release: '1' }, { version: '1.0', release: '1' }, 0],
+  [{ epoch: '01', version: '1.0', release: '1' }, { epoch: 1, version: '1.0', release: '1' }, 0],
+  [{ epoch: 2, version: '1.0' }, { epoch: 10, version: '1.0' }, -1],
+  [{ version: '1.0', release: '1.el9' }, { version: '1.0', release: '2.el9' }, -1],
+  [{ version: '1.0', release: '10' }, { version: '1.0', release: '9' }, 1],
+  [{ version: '1.1', release: '1' }, { version: '1.0', release: '99' }, 1],
+  [{ version: '1.0~rc1', release: '5' }, { version: '1.0', release: '1' }, -1],
+  [{ version: '1.0^git1', release: '1' }, { version: '1.0', release: '2' }, 1],
+  [{ version: '5.14.0', release: '427.13.1.el9_4' }, { version: '5.14.0', release: '503.11.1.el9_5' }, -1],
+  // A missing release is older than any release, even an empty one.
+  [{ version: '1.0' }, { version: '1.0', release: '1' }, -1],
+  [{ version: '1.0' }, { version: '1.0', release: '~' }, -1],
+  [{ version: '1.0', release: '' }, { version: '1.0' }, 1],
+  [{ version: '1.0' }, { version: '1.0' }, 0],
+  [{ version: '1.1' }, { version: '1.0', release: '1' }, 1],
+  [{ epoch: 1, version: '1.0', release: '1' }, { epoch: 1, version: '1.0', release: '1' }, 0],
+];
+
+function formatEVR({ epoch, version, release }: EVR): string {
+  return `${epoch === undefined ? '' : `${String(epoch)}:`}${version}${release === undefined ? '' : `-${release}`}`;
+}
+
+/** rpm.vercmp for every pair, in a single rpm run. */
+function rpmLuaVercmp(pairs: readonly (readonly [string, string])[]): number[] {
+  const table = pairs.map(([a, b]) => `{${JSON.stringify(a)},${JSON.stringify(b)}}`).join(',');
+  const lua = `%{lua: for _, p in ipairs({${table}}) do print(rpm.vercmp(p[1], p[2]) .. "\\n") end}`;
+  const output = execFileSync('rpm', ['--eval', lua], { encoding: 'utf8' });
+  return output.trim().split('\n').map(Number);
+}
+
+describe('rpmvercmp', () => {
+  it.each(vectors)('%j vs %j is %i', (a, b, expected) => {
+    expect(rpmvercmp(a, b)).toBe(expected);
+  });
+
+  it('agrees with rpm itself on every vector', () => {
+    expect(rpmLuaVercmp(vectors.map(([a, b]) => [a, b]))).toEqual(vectors.map(([a, b]) => rpmvercmp(a, b)));
+  });
+});
+
+describe('compareEVR', () => {
+  it.each(evrVectors)('%j vs %j is %i', (a, b, expected) => {
+    expect(compareEVR(a, b)).toBe(expected);
+    expect(compareEVR(b, a)).toBe(expected === 0 ? 0 : -expected);
+  });
+
+  it('agrees with rpm itself on every vector', () => {
+    const pairs = evrVectors.map(([a, b]) => [formatEVR(a), formatEVR(b)] as const);
+    expect(rpmLuaVercmp(pairs)).toEqual(evrVectors.map(([a, b]) => compareEVR(a, b)));
+  });
+});
