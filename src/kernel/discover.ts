@@ -1,0 +1,147 @@
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { readOptional } from '../conf/distro.ts';
+import { isErrno } from '../errors.ts';
+import type { Paths } from '../paths.ts';
+import { compareKernelReleases } from '../version/kernel.ts';
+import { parseKernelConfig, planConfigFacts, type KernelConfigFacts } from './kconfig.ts';
+import { parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
+
+export interface KernelInfo extends KernelRelease {
+  /** <installTree>/<release>: where its modules live. */
+  modulesDir: string;
+  /** The kernel's build (headers) directory when it has one with include/ in it. */
+  headersDir: string | undefined;
+  config: KernelConfigFacts | undefined;
+}
+
+/**
+ * Resolves a symlink chain the way it resolves inside the system under root: an absolute target such as
+ * /usr/src/linux-headers-6.1.0-56-amd64 means <root>/usr/src/…, not the host's.
+ */
+export async function resolveInRoot(root: string, file: string): Promise<string> {
+  let current = file;
+  for (let hops = 0; hops < 40; hops++) {
+    let target: string;
+    try {
+      if (!(await lstat(current)).isSymbolicLink()) return current;
+      target = await readlink(current);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'ENOTDIR')) return current;
+      throw error;
+    }
+    current = path.isAbsolute(target) ? path.join(root, target) : path.resolve(path.dirname(current), target);
+  }
+  return current;
+}
+
+async function isDir(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR', 'ELOOP')) return false;
+    throw error;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return [];
+    throw error;
+  }
+}
+
+/** Headers are usable when the directory has include/ (what dkms checks before building). */
+async function headersIn(dir: string): Promise<string | undefined> {
+  return (await isDir(path.join(dir, 'include'))) ? dir : undefined;
+}
+
+/** Reads the kernel's .config (or include/config/auto.conf, or /boot/config-<K>) into facts. */
+export async function readKernelConfig(
+  root: string,
+  release: string,
+  headersDir: string | undefined,
+): Promise<KernelConfigFacts | undefined> {
+  const candidates = [
+    ...(headersDir === undefined
+      ? []
+      : [path.join(headersDir, '.config'), path.join(headersDir, 'include/config/auto.conf')]),
+    path.join(root, 'boot', `config-${release}`),
+  ];
+  for (const file of candidates) {
+    const text = await readOptional(file);
+    if (text !== undefined) return planConfigFacts(file, parseKernelConfig(text));
+  }
+  return undefined;
+}
+
+/**
+ * Finds the kernels of the system under root: every <installTree>/<release>, plus headers-only trees in
+ * /usr/src/kernels/<release> (Fedora/RHEL) and /usr/src/linux-obj/<arch>/<flavor> (SUSE). Sorted as sort -V.
+ */
+export async function discoverKernels(
+  paths: Paths,
+  rules: readonly FlavorRule[] = [],
+): Promise<KernelInfo[]> {
+  const headers = new Map<string, string | undefined>();
+  for (const release of await listDir(paths.installTree)) {
+    if (!(await isDir(path.join(paths.installTree, release)))) continue;
+    headers.set(
+      release,
+      await headersIn(await resolveInRoot(paths.root, path.join(paths.installTree, release, 'build'))),
+    );
+  }
+  const kernelsDir = path.join(paths.root, 'usr/src/kernels');
+  for (const release of await listDir(kernelsDir)) {
+    if (headers.get(release) === undefined)
+      headers.set(release, await headersIn(await resolveInRoot(paths.root, path.join(kernelsDir, release))));
+  }
+  const objDir = path.join(paths.root, 'usr/src/linux-obj');
+  for (const arch of await listDir(objDir)) {
+    for (const flavor of await listDir(path.join(objDir, arch))) {
+      const dir = await resolveInRoot(paths.root, path.join(objDir, arch, flavor));
+      const release = (await readOptional(path.join(dir, 'include/config/kernel.release')))?.trim();
+      if (release !== undefined && release !== '' && headers.get(release) === undefined)
+        headers.set(release, await headersIn(dir));
+    }
+  }
+  const releases = [...headers.keys()].sort(compareKernelReleases);
+  return Promise.all(
+    releases.map(async (release) => {
+      const headersDir = headers.get(release);
+      return {
+        ...parseKernelRelease(release, rules),
+        modulesDir: path.join(paths.installTree, release),
+        headersDir,
+        config: await readKernelConfig(paths.root, release, headersDir),
+      };
+    }),
+  );
+}
+
+/**
+ * Describes one kernel by release, whether or not it is installed: headers from --kernelsourcedir, else
+ * <installTree>/<K>/build, else the distro layouts discovery knows.
+ */
+export async function readKernel(
+  paths: Paths,
+  release: string,
+  rules: readonly FlavorRule[] = [],
+): Promise<KernelInfo> {
+  let headersDir: string | undefined;
+  if (paths.kernelSourceDir !== undefined) headersDir = await headersIn(paths.kernelSourceDir);
+  else {
+    headersDir = await headersIn(
+      await resolveInRoot(paths.root, path.join(paths.installTree, release, 'build')),
+    );
+    headersDir ??= (await discoverKernels(paths, rules)).find((k) => k.release === release)?.headersDir;
+  }
+  return {
+    ...parseKernelRelease(release, rules),
+    modulesDir: path.join(paths.installTree, release),
+    headersDir,
+    config: await readKernelConfig(paths.root, release, headersDir),
+  };
+}
