@@ -68,5 +68,7 @@ export function isKmodError(error: unknown): error is KmodError {
 
 /** True for a Node fs error with one of the given errno codes; lets callers catch only what they expect. */
 export function isErrno(error: unknown, ...codes: string[]): error is NodeJS.ErrnoException {
-  return error instanceof Error && 'code' in error && codes.includes(String((error as NodeJS.ErrnoException).code));
+  return (
+    error instanceof Error && 'code' in error && codes.includes(String((error as NodeJS.ErrnoException).code))
+  );
 }

@@ -60,17 +60,21 @@ export function baseEnv(extra: Readonly<Record<string, string>> = {}): Record<st
  * Runs a command (argv, never a shell string) in its own process group, streaming its output to the
  * log file when one is given. Never throws for a non-zero exit; see {@link runOrThrow}.
  */
-export async function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runCommand(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   installExitHook();
   const command = quoteCommand([file, ...args]);
   const started = performance.now();
-  const output = options.logFile === undefined ? 'pipe' : (['pipe', { file: options.logFile, append: true }] as const);
+  const output =
+    options.logFile === undefined ? 'pipe' : (['pipe', { file: options.logFile, append: true }] as const);
   const child = execa(file, args, {
-    cwd: options.cwd,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env ?? baseEnv(),
     extendEnv: false,
-    input: options.input,
-    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     stdout: output,
     stderr: output,
     all: true,
@@ -81,13 +85,13 @@ export async function runCommand(file: string, args: readonly string[], options:
     ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
   });
   const pid = child.pid;
-  let timedOut = false;
+  const ended = { timedOut: false };
   let timer: NodeJS.Timeout | undefined;
   if (pid !== undefined) {
     activeGroups.add(pid);
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => {
-        timedOut = true;
+        ended.timedOut = true;
         killGroup(pid, 'SIGTERM');
         setTimeout(() => {
           killGroup(pid, 'SIGKILL');
@@ -97,26 +101,27 @@ export async function runCommand(file: string, args: readonly string[], options:
     options.signal?.addEventListener('abort', () => {
       killGroup(pid, 'SIGTERM');
     });
+    // Background children that keep our pipes open would otherwise hold the command open after it ends.
+    child.once('exit', () => {
+      killGroup(pid, 'SIGKILL');
+    });
   }
   const result = await child;
   if (timer !== undefined) clearTimeout(timer);
-  if (pid !== undefined) {
-    // Grandchildren may still hold the group; a finished command leaves nothing behind.
-    killGroup(pid, 'SIGKILL');
-    activeGroups.delete(pid);
-  }
-  if (result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut) {
-    const reason = result.originalMessage ?? result.shortMessage;
-    throw new KmodError('COMMAND_FAILED', `could not run ${command}: ${reason}`, { cause: result.cause });
+  if (pid !== undefined) activeGroups.delete(pid);
+  if (result.failed && result.exitCode === undefined && result.signal === undefined && !ended.timedOut) {
+    throw new KmodError('COMMAND_FAILED', `could not run ${command}: ${result.shortMessage}`, {
+      cause: result.cause,
+    });
   }
   return {
     command,
     exitCode: result.exitCode,
     signal: result.signal,
-    timedOut,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
-    all: String(result.all),
+    timedOut: ended.timedOut,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    all: result.all,
     durationMs: performance.now() - started,
   };
 }
@@ -129,7 +134,11 @@ export function describeEnd(result: RunResult, timeoutMs?: number): string {
 }
 
 /** Runs a command and throws a KmodError naming the command line and its last output lines if it fails. */
-export async function runOrThrow(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runOrThrow(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
   const result = await runCommand(file, args, options);
   if (result.exitCode !== 0 || result.timedOut) {
     const tail = lastLines(result.all, 20);

@@ -1,0 +1,110 @@
+import { Option, type Command, type OptionValues } from 'commander';
+import { parseDirectiveOverride } from '../conf/directive-override.ts';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import { KmodError } from '../errors.ts';
+
+/** Options every command accepts, where dkms accepts them: anywhere on the command line. */
+export interface GlobalOptions {
+  root: string | undefined;
+  dkmsTree: string | undefined;
+  sourceTree: string | undefined;
+  installTree: string | undefined;
+  kernelSourceDir: string | undefined;
+  kernels: string[];
+  arches: string[];
+  module: string | undefined;
+  moduleVersion: string | undefined;
+  directives: DirectiveOverride[];
+  jobs: number | undefined;
+  all: boolean;
+  force: boolean;
+  noDepmod: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  json: boolean;
+  destDir: string | undefined;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function parseJobs(value: string): number {
+  if (!/^\d+$/.test(value)) throw new KmodError('USAGE', `-j "${value}": expected a number of jobs`);
+  return Number(value);
+}
+
+export function addGlobalOptions(program: Command): Command {
+  return program
+    .option(
+      '--root <dir>',
+      'treat <dir> as the whole system: every tree, /etc/dkms and the kernels hang off it',
+    )
+    .option('--dkmstree <dir>', 'the dkms state tree (default <root>/var/lib/dkms)')
+    .option('--sourcetree <dir>', 'where module sources are registered (default <root>/usr/src)')
+    .option('--installtree <dir>', "the kernels' module trees (default <root>/lib/modules)")
+    .option(
+      '--kernelsourcedir <dir>',
+      'kernel headers to build against, instead of <installtree>/<kernel>/build',
+    )
+    .option('-k, --kernelver <kernel[/arch]>', 'a kernel to work on (repeatable)', collect, [])
+    .option('-a, --arch <arch>', 'the arch of each -k, 1:1, or one for all (repeatable)', collect, [])
+    .option('-m <module[/version]>', 'the module (with its version)')
+    .option('-v <version>', 'the module version')
+    .addOption(
+      new Option('--directive <NAME=value>', 'set a dkms.conf directive after the file is read (repeatable)')
+        .argParser(collect)
+        .default([]),
+    )
+    .addOption(new Option('-j, --jobs <n>', 'job budget for all builds together').argParser(parseJobs))
+    .option('--all', 'every kernel the module is built for')
+    .option('--force', 'redo what is already done; override safety checks')
+    .option('--no-depmod', 'do not run depmod')
+    .option(
+      '--destdir <dir>',
+      'install into this staging tree only; the live system and the state stay as they are',
+    )
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--verbose', 'show the commands run and their output')
+    .option('--json', 'print NDJSON: events and one result object per line');
+}
+
+function str(values: OptionValues, key: string): string | undefined {
+  const value: unknown = values[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function strings(values: OptionValues, key: string): string[] {
+  const value: unknown = values[key];
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** Reads the typed global options out of commander's merged option values. */
+export function readGlobalOptions(values: OptionValues): GlobalOptions {
+  let module = str(values, 'm');
+  let moduleVersion = str(values, 'v');
+  if (module?.includes('/') === true) {
+    const [name, version] = module.split('/', 2);
+    module = name;
+    moduleVersion ??= version;
+  }
+  const jobs: unknown = values['jobs'];
+  return {
+    root: str(values, 'root'),
+    dkmsTree: str(values, 'dkmstree'),
+    sourceTree: str(values, 'sourcetree'),
+    installTree: str(values, 'installtree'),
+    kernelSourceDir: str(values, 'kernelsourcedir'),
+    kernels: strings(values, 'kernelver'),
+    arches: strings(values, 'arch'),
+    module,
+    moduleVersion,
+    directives: strings(values, 'directive').map(parseDirectiveOverride),
+    jobs: typeof jobs === 'number' ? jobs : undefined,
+    all: values['all'] === true,
+    force: values['force'] === true,
+    noDepmod: values['depmod'] === false,
+    quiet: values['quiet'] === true,
+    verbose: values['verbose'] === true,
+    json: values['json'] === true,
+    destDir: str(values, 'destdir'),
+  };
+}

@@ -1,0 +1,75 @@
+import pc from 'picocolors';
+import type { KmodEvent } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import type { Io } from './io.ts';
+import type { GlobalOptions } from './global-options.ts';
+
+/** Writes one JSON value as an NDJSON line. */
+export function writeJson(io: Io, value: unknown): void {
+  io.out(`${JSON.stringify(value)}\n`);
+}
+
+export function renderEvent(
+  io: Io,
+  options: Pick<GlobalOptions, 'json' | 'quiet' | 'verbose'>,
+  event: KmodEvent,
+): void {
+  if (options.json) {
+    writeJson(io, event);
+    return;
+  }
+  if (options.quiet) return;
+  switch (event.type) {
+    case 'warning':
+      io.err(`${pc.yellow('Warning:')} ${event.message}\n`);
+      break;
+    case 'info':
+      io.out(`${event.message}\n`);
+      break;
+    case 'build-start':
+      io.out(`Building ${event.module}/${event.version} for ${event.kernel} (${event.arch})\n`);
+      break;
+    case 'build-step':
+      if (options.verbose) io.out(`  ${event.module}/${event.version} ${event.kernel}: ${event.step}\n`);
+      break;
+    case 'build-done':
+      io.out(
+        `${event.ok ? 'Built' : 'Failed'} ${event.module}/${event.version} for ${event.kernel} (${event.arch}) in ${event.seconds.toFixed(1)} s\n`,
+      );
+      break;
+  }
+}
+
+/** Prints an error as dkms users expect ("Error! …") or as a JSON object, and returns the exit code. */
+export function renderError(io: Io, json: boolean, error: KmodError): number {
+  if (json) {
+    writeJson(io, {
+      type: 'error',
+      code: error.code,
+      message: error.message,
+      hint: error.hint,
+      exitCode: error.exitCode,
+    });
+  } else {
+    io.err(`${pc.red('Error!')} ${error.message}\n`);
+    if (error.hint !== undefined) io.err(`${pc.dim('Hint:')} ${error.hint}\n`);
+  }
+  return error.exitCode;
+}
+
+/** Left-aligned columns, for tables such as `kernels`. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return (
+    rows
+      .map((row) =>
+        row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+      )
+      .join('\n') + '\n'
+  );
+}
+
+export function asKmodError(error: unknown): KmodError | undefined {
+  return error instanceof KmodError ? error : undefined;
+}

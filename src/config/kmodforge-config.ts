@@ -1,0 +1,93 @@
+import path from 'node:path';
+import { readOptional } from '../conf/distro.ts';
+import { KmodError } from '../errors.ts';
+import type { FlavorRule } from '../kernel/release.ts';
+import type { Paths } from '../paths.ts';
+import { parseIni, type IniEntry, type IniSection } from './ini.ts';
+
+/** kmodforge's own settings, from <root>/etc/kmodforge/config. */
+export interface KmodforgeConfig {
+  file: string | undefined;
+  /** User-declared flavors, tried before the distro rules. */
+  flavorRules: FlavorRule[];
+  /** [build] jobs: the job budget when -j is not given. */
+  jobs: number | undefined;
+}
+
+export const emptyConfig: KmodforgeConfig = { file: undefined, flavorRules: [], jobs: undefined };
+
+/**
+ * Parses the config file. Its format:
+ *
+ *   [flavor host108]          # a flavor named by the end of the release: 2.4.18-14host108
+ *   [flavor vendor]           # a flavor given by exact releases or patterns
+ *   release = 5.10.0-acme7
+ *   pattern = ^4\.19\.\d+-ti-r\d+$
+ *   [build]
+ *   jobs = 4
+ */
+export function parseKmodforgeConfig(text: string, file: string): KmodforgeConfig {
+  const config: KmodforgeConfig = { file, flavorRules: [], jobs: undefined };
+  for (const section of parseIni(text, file)) {
+    const flavor = /^flavor\s+(\S+)$/.exec(section.name);
+    if (flavor !== null) config.flavorRules.push(...parseFlavorSection(flavor[1] ?? '', section, file));
+    else if (section.name === 'build') parseBuildSection(section, file, config);
+    else {
+      throw new KmodError(
+        'CONFIG_INVALID',
+        `${file}:${section.line}: unknown section [${section.name}]; expected [flavor NAME] or [build]`,
+      );
+    }
+  }
+  return config;
+}
+
+function invalid(file: string, entry: IniEntry, message: string): KmodError {
+  return new KmodError('CONFIG_INVALID', `${file}:${entry.line}: ${entry.key}: ${message}`);
+}
+
+function parseFlavorSection(name: string, section: IniSection, file: string): FlavorRule[] {
+  const rules: FlavorRule[] = [];
+  for (const entry of section.entries) {
+    if (entry.key === 'release') {
+      if (entry.value === '' || /[\s/]/.test(entry.value))
+        throw invalid(file, entry, `"${entry.value}" is not a kernel release`);
+      rules.push({ kind: 'exact', release: entry.value, flavor: name });
+    } else if (entry.key === 'pattern') {
+      let pattern: RegExp;
+      try {
+        pattern = new RegExp(entry.value);
+      } catch (error) {
+        throw invalid(
+          file,
+          entry,
+          `"${entry.value}" is not a valid regular expression (${(error as Error).message})`,
+        );
+      }
+      rules.push({ kind: 'pattern', pattern, flavor: name });
+    } else {
+      throw invalid(
+        file,
+        entry,
+        'unknown key; a [flavor NAME] section takes "release = <kernel release>" or "pattern = <regex>"',
+      );
+    }
+  }
+  if (rules.length === 0) rules.push({ kind: 'suffix', suffix: name });
+  return rules;
+}
+
+function parseBuildSection(section: IniSection, file: string, config: KmodforgeConfig): void {
+  for (const entry of section.entries) {
+    if (entry.key !== 'jobs') throw invalid(file, entry, 'unknown key; [build] takes "jobs = <number>"');
+    if (!/^\d+$/.test(entry.value) || Number(entry.value) < 1)
+      throw invalid(file, entry, `"${entry.value}" is not a positive number`);
+    config.jobs = Number(entry.value);
+  }
+}
+
+export async function readKmodforgeConfig(paths: Paths): Promise<KmodforgeConfig> {
+  const file = path.join(paths.etcKmodforge, 'config');
+  const text = await readOptional(file);
+  return text === undefined ? emptyConfig : parseKmodforgeConfig(text, file);
+}

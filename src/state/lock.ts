@@ -1,0 +1,80 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { KmodError, isErrno } from '../errors.ts';
+
+export interface StateLock {
+  release: () => Promise<void>;
+}
+
+export const lockFileName = '.kmodforge.lock';
+
+/**
+ * Takes an exclusive flock(2) on <dkmsTree>/.kmodforge.lock through flock(1), which holds it for as long as
+ * its stdin stays open: the kernel frees the lock when we exit or are killed, so a crash never leaves a
+ * stale lock. (This long-lived holder is the one child that does not go through exec/run: it never ends on
+ * its own.) Shell scripts can take the same lock with `flock <dkmsTree>/.kmodforge.lock …`.
+ */
+export async function acquireStateLock(dkmsTree: string, onWait?: () => void): Promise<StateLock> {
+  try {
+    await mkdir(dkmsTree, { recursive: true });
+  } catch (error) {
+    if (isErrno(error, 'EACCES', 'EROFS', 'EPERM')) throw notWritable(dkmsTree);
+    throw error;
+  }
+  const file = path.join(dkmsTree, lockFileName);
+  const holder = execa('flock', ['-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    cleanup: true,
+    buffer: false,
+  });
+  const waitNotice = setTimeout(() => onWait?.(), 1000);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let stderr = '';
+      holder.stdout.on('data', (chunk: Buffer) => {
+        if (chunk.toString().includes('locked')) resolve();
+      });
+      holder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      void holder.then((result) => {
+        const message = stderr.trim() || `flock exited with ${String(result.exitCode)}`;
+        reject(
+          /Permission denied|Read-only file system/.test(message)
+            ? notWritable(dkmsTree)
+            : new KmodError('COMMAND_FAILED', `cannot lock ${file}: ${message}`),
+        );
+      });
+    });
+  } finally {
+    clearTimeout(waitNotice);
+  }
+  return {
+    release: async () => {
+      holder.stdin.end();
+      await holder;
+    },
+  };
+}
+
+export function notWritable(dkmsTree: string): KmodError {
+  return new KmodError('NOT_PERMITTED', `No write access to DKMS tree at ${dkmsTree}`, {
+    hint: 'run as root, or point --dkmstree (or --root) at a tree you can write',
+  });
+}
+
+/** Runs fn while holding the state lock. */
+export async function withStateLock<T>(
+  dkmsTree: string,
+  fn: () => Promise<T>,
+  onWait?: () => void,
+): Promise<T> {
+  const lock = await acquireStateLock(dkmsTree, onWait);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import type { Paths } from '../paths.ts';
+
+/** Where dkms 3.0.10 keeps each piece of a module's state; kmodforge keeps them in the same places. */
+export const tree = {
+  module: (p: Paths, m: string): string => path.join(p.dkmsTree, m),
+  version: (p: Paths, m: string, v: string): string => path.join(p.dkmsTree, m, v),
+  sourceLink: (p: Paths, m: string, v: string): string => path.join(p.dkmsTree, m, v, 'source'),
+  /** dkms's shared build directory; kmodforge only creates it (dkms expects it) and builds elsewhere. */
+  sharedBuild: (p: Paths, m: string, v: string): string => path.join(p.dkmsTree, m, v, 'build'),
+  kernelDir: (p: Paths, m: string, v: string, k: string): string => path.join(p.dkmsTree, m, v, k),
+  built: (p: Paths, m: string, v: string, k: string, a: string): string => path.join(p.dkmsTree, m, v, k, a),
+  builtModules: (p: Paths, m: string, v: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, v, k, a, 'module'),
+  builtLog: (p: Paths, m: string, v: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, v, k, a, 'log'),
+  /** Our own metadata beside dkms's (timings, cache key, provenance); dkms ignores it. */
+  builtMeta: (p: Paths, m: string, v: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, v, k, a, 'kmodforge.json'),
+  /** "installed" marker: a relative link to V/K/A. */
+  kernelLink: (p: Paths, m: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, `kernel-${k}-${a}`),
+  kernelLinkTarget: (v: string, k: string, a: string): string => path.join(v, k, a),
+  originalModules: (p: Paths, m: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, 'original_module', k, a),
+  /** Where builds for different kernels run side by side instead of dkms's one M/V/build. */
+  work: (p: Paths, m: string, v: string, k: string, a: string): string =>
+    path.join(p.dkmsTree, m, v, '.kmodforge-build', `${k}-${a}`),
+  tarballs: (p: Paths, m: string, v: string): string => path.join(p.dkmsTree, m, v, 'tarball'),
+  source: (p: Paths, m: string, v: string): string => path.join(p.sourceTree, `${m}-${v}`),
+  journal: (p: Paths): string => path.join(p.dkmsTree, '.kmodforge-journal'),
+};
+
+/** dkms only lists kernel directories that match the extglob `+([0-9]).*`. */
+export function isKernelDirName(name: string): boolean {
+  return /^[0-9]+\./.test(name);
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseKmodforgeConfig } from '../../../src/config/kmodforge-config.ts';
+import { parseKernelRelease } from '../../../src/kernel/release.ts';
+
+const file = '/etc/kmodforge/config';
+
+describe('parseKmodforgeConfig', () => {
+  it('turns [flavor NAME] sections into flavor rules the release parser uses', () => {
+    const config = parseKmodforgeConfig(
+      [
+        '# custom boards',
+        '[flavor host108]',
+        '',
+        '[flavor vendor]',
+        'release = 5.10.0-acme7',
+        'pattern = ^4\\.19\\.\\d+-ti-r\\d+$',
+        '[build]',
+        'jobs = 3',
+      ].join('\n'),
+      file,
+    );
+    expect(config.jobs).toBe(3);
+    expect(config.flavorRules).toEqual([
+      { kind: 'suffix', suffix: 'host108' },
+      { kind: 'exact', release: '5.10.0-acme7', flavor: 'vendor' },
+      { kind: 'pattern', pattern: /^4\.19\.\d+-ti-r\d+$/, flavor: 'vendor' },
+    ]);
+    expect(parseKernelRelease('2.4.18-14host108', config.flavorRules).flavor).toBe('host108');
+    expect(parseKernelRelease('5.10.0-acme7', config.flavorRules).flavor).toBe('vendor');
+    expect(parseKernelRelease('4.19.94-ti-r42', config.flavorRules).flavor).toBe('vendor');
+  });
+
+  it.each([
+    ['junk line', 'what is this', `${file}:1: expected "[section]" or "key = value", got "what is this"`],
+    [
+      'unknown section',
+      '[colors]\n',
+      `${file}:1: unknown section [colors]; expected [flavor NAME] or [build]`,
+    ],
+    ['unknown flavor key', '[flavor x]\nsuffix = y\n', `${file}:2: suffix: unknown key`],
+    ['bad regex', '[flavor x]\npattern = (\n', `${file}:2: pattern: "(" is not a valid regular expression`],
+    ['bad release', '[flavor x]\nrelease = a b\n', `${file}:2: release: "a b" is not a kernel release`],
+    ['bad jobs', '[build]\njobs = many\n', `${file}:2: jobs: "many" is not a positive number`],
+  ])('rejects a %s, naming file and line', (_, text, message) => {
+    expect(() => parseKmodforgeConfig(text, file)).toThrow(message);
+  });
+});
