@@ -47,7 +47,7 @@ export function buildEvalScript(
   vars: ConfVariables,
   overrides: readonly DirectiveOverride[],
 ): string {
-  const assign = Object.entries(vars).map(([name, value]) => `${name}=${quoteShell(value)}`);
+  const assign = planVariableAssignments(vars);
   const names = directiveNames.join(' ');
   const setOverrides = overrides.map(
     (o) => `printf -v ${o.name}${o.index === undefined ? '' : `[${o.index}]`} '%s' ${quoteShell(o.value)}`,
@@ -75,6 +75,11 @@ export function buildEvalScript(
     matchStep('BUILD_EXCLUSIVE_ARCH', '$arch'),
     `printf "${dumpEndMarker}\\0"`,
   ].join('\n');
+}
+
+/** `name='value'` lines that give a bash program dkms's variables. */
+export function planVariableAssignments(vars: ConfVariables): string[] {
+  return Object.entries(vars).map(([name, value]) => `${name}=${quoteShell(value)}`);
 }
 
 function sourceStep(file: ConfFile): string {

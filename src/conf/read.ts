@@ -14,7 +14,7 @@ export interface ReadConfOptions {
   /** The dkms.conf to read. */
   confPath: string;
   paths: Paths;
-  kernel: Pick<KernelInfo, 'release' | 'headersDir' | 'config'>;
+  kernel: Pick<KernelInfo, 'release' | 'headersDir' | 'sourceDir' | 'config'>;
   arch: string;
   distro: Distro;
   /** Name and version when the module is registered; otherwise they come from the file itself. */
@@ -57,6 +57,33 @@ export function planOverrideFiles(
   ].map((f) => path.join(etcDkms, f));
 }
 
+/** The variables dkms has set when it sources dkms.conf, and again when it runs make and the build scripts. */
+export function planConfVariables(
+  options: Pick<ReadConfOptions, 'paths' | 'kernel' | 'arch' | 'distro' | 'dkmsTreeVar' | 'parallelJobs'>,
+  module: string,
+  version: string,
+): ConfVariables {
+  const { paths, kernel } = options;
+  const kernelSourceDir =
+    paths.kernelSourceDir ?? kernel.sourceDir ?? path.join(paths.installTree, kernel.release, 'build');
+  return {
+    kernelver: kernel.release,
+    arch: options.arch,
+    kernel_source_dir: kernelSourceDir,
+    kernel_config: kernel.config?.file ?? path.join(kernelSourceDir, '.config'),
+    module,
+    module_version: version,
+    dkms_tree: options.dkmsTreeVar ?? paths.dkmsTree,
+    source_tree: paths.sourceTree,
+    install_tree: paths.installTree,
+    tmp_location: '/tmp',
+    parallel_jobs: String(options.parallelJobs ?? 1),
+    running_distribution: options.distro.id,
+    current_kernel: kernel.release,
+    current_os: 'Linux',
+  };
+}
+
 /**
  * Reads a dkms.conf for one (kernel, arch) as dkms does: sourced by bash with dkms's variables set, then
  * /etc/dkms overrides and --directive values, then resolved and validated into a ModuleConf.
@@ -65,25 +92,7 @@ export async function readModuleConf(options: ReadConfOptions): Promise<ModuleCo
   const { paths, kernel } = options;
   const text = await readConfText(options.confPath);
   const main: ConfFile = { path: options.confPath, crlf: text.includes('\r') };
-  const kernelSourceDir =
-    paths.kernelSourceDir ?? kernel.headersDir ?? path.join(paths.installTree, kernel.release, 'build');
-  const dkmsTreeVar = options.dkmsTreeVar ?? paths.dkmsTree;
-  const vars = (name: string, version: string): ConfVariables => ({
-    kernelver: kernel.release,
-    arch: options.arch,
-    kernel_source_dir: kernelSourceDir,
-    kernel_config: kernel.config?.file ?? path.join(kernelSourceDir, '.config'),
-    module: name,
-    module_version: version,
-    dkms_tree: dkmsTreeVar,
-    source_tree: paths.sourceTree,
-    install_tree: paths.installTree,
-    tmp_location: '/tmp',
-    parallel_jobs: String(options.parallelJobs ?? 1),
-    running_distribution: options.distro.id,
-    current_kernel: kernel.release,
-    current_os: 'Linux',
-  });
+  const vars = (name: string, version: string): ConfVariables => planConfVariables(options, name, version);
   let module = options.module;
   if (module === undefined) {
     // dkms learns name and version by sourcing the file once with both empty (add_source_tree).
@@ -103,13 +112,14 @@ export async function readModuleConf(options: ReadConfOptions): Promise<ModuleCo
     overrides: options.directives,
     timeoutMs: options.timeoutMs,
   });
+  const resolvedVars = vars(module.name, module.version);
   const conf = resolveModuleConf(evaluated, {
     file: options.confPath,
     text,
     kernel: kernel.release,
     arch: options.arch,
-    kernelSourceDir,
-    buildDir: path.join(dkmsTreeVar, module.name, module.version, 'build'),
+    kernelSourceDir: resolvedVars.kernel_source_dir,
+    buildDir: path.join(resolvedVars.dkms_tree, module.name, module.version, 'build'),
     kernelConfig: kernel.config?.values,
     destOverride: planDestOverride(options.distro),
   });

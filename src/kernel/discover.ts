@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readOptional } from '../conf/distro.ts';
 import { isErrno } from '../errors.ts';
@@ -10,8 +10,14 @@ import { parseKernelRelease, type FlavorRule, type KernelRelease } from './relea
 export interface KernelInfo extends KernelRelease {
   /** <installTree>/<release>: where its modules live. */
   modulesDir: string;
-  /** The kernel's build (headers) directory when it has one with include/ in it. */
+  /** The kernel's build (headers) directory when it has one with include/ in it, symlinks resolved. */
   headersDir: string | undefined;
+  /**
+   * The path dkms.conf and make see as $kernel_source_dir: <installTree>/<K>/build as dkms has it when that
+   * link leads to the headers on the live system, else headersDir (a link's absolute target would name the
+   * host's headers, not the staged root's).
+   */
+  sourceDir: string | undefined;
   config: KernelConfigFacts | undefined;
 }
 
@@ -77,6 +83,26 @@ export async function readKernelConfig(
   return undefined;
 }
 
+function buildLink(paths: Paths, release: string): string {
+  return path.join(paths.installTree, release, 'build');
+}
+
+async function planSourceDir(
+  paths: Paths,
+  release: string,
+  headersDir: string | undefined,
+): Promise<string | undefined> {
+  if (headersDir === undefined) return undefined;
+  if (paths.root !== '/') return headersDir;
+  try {
+    return (await realpath(buildLink(paths, release))) === headersDir
+      ? buildLink(paths, release)
+      : headersDir;
+  } catch {
+    return headersDir;
+  }
+}
+
 /**
  * Finds the kernels of the system under root: every <installTree>/<release>, plus headers-only trees in
  * /usr/src/kernels/<release> (Fedora/RHEL) and /usr/src/linux-obj/<arch>/<flavor> (SUSE). Sorted as sort -V.
@@ -88,10 +114,7 @@ export async function discoverKernels(
   const headers = new Map<string, string | undefined>();
   for (const release of await listDir(paths.installTree)) {
     if (!(await isDir(path.join(paths.installTree, release)))) continue;
-    headers.set(
-      release,
-      await headersIn(await resolveInRoot(paths.root, path.join(paths.installTree, release, 'build'))),
-    );
+    headers.set(release, await headersIn(await resolveInRoot(paths.root, buildLink(paths, release))));
   }
   const kernelsDir = path.join(paths.root, 'usr/src/kernels');
   for (const release of await listDir(kernelsDir)) {
@@ -115,6 +138,7 @@ export async function discoverKernels(
         ...parseKernelRelease(release, rules),
         modulesDir: path.join(paths.installTree, release),
         headersDir,
+        sourceDir: await planSourceDir(paths, release, headersDir),
         config: await readKernelConfig(paths.root, release, headersDir),
       };
     }),
@@ -131,17 +155,20 @@ export async function readKernel(
   rules: readonly FlavorRule[] = [],
 ): Promise<KernelInfo> {
   let headersDir: string | undefined;
-  if (paths.kernelSourceDir !== undefined) headersDir = await headersIn(paths.kernelSourceDir);
-  else {
-    headersDir = await headersIn(
-      await resolveInRoot(paths.root, path.join(paths.installTree, release, 'build')),
-    );
+  let sourceDir: string | undefined;
+  if (paths.kernelSourceDir !== undefined) {
+    headersDir = await headersIn(paths.kernelSourceDir);
+    sourceDir = paths.kernelSourceDir;
+  } else {
+    headersDir = await headersIn(await resolveInRoot(paths.root, buildLink(paths, release)));
     headersDir ??= (await discoverKernels(paths, rules)).find((k) => k.release === release)?.headersDir;
+    sourceDir = await planSourceDir(paths, release, headersDir);
   }
   return {
     ...parseKernelRelease(release, rules),
     modulesDir: path.join(paths.installTree, release),
     headersDir,
+    sourceDir,
     config: await readKernelConfig(paths.root, release, headersDir),
   };
 }

@@ -8,7 +8,12 @@ import { KmodError } from '../../../src/errors.ts';
 import { resolvePaths } from '../../../src/paths.ts';
 
 let root: string;
-const kernel = { release: '6.1.0-56-amd64', headersDir: '/headers/6.1.0-56-amd64', config: undefined };
+const kernel = {
+  release: '6.1.0-56-amd64',
+  headersDir: '/headers/6.1.0-56-amd64',
+  sourceDir: '/headers/6.1.0-56-amd64',
+  config: undefined,
+};
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'kmf-conf-'));

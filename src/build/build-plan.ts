@@ -1,0 +1,120 @@
+import path from 'node:path';
+import type { ConfVariables } from '../conf/eval-script.ts';
+import type { ModuleConf } from '../conf/module-conf.ts';
+import { KmodError } from '../errors.ts';
+import type { KernelInfo } from '../kernel/discover.ts';
+import type { Paths } from '../paths.ts';
+import { tree } from '../state/tree.ts';
+import { planKernelCc, planMakeCommand } from './make-command.ts';
+
+export interface BuiltModule {
+  index: number;
+  /** Where make leaves it, in the build directory. */
+  builtFile: string;
+  /** Its name in K/A/module/ and when installed, without suffix. */
+  destName: string;
+  strip: boolean;
+}
+
+/** Everything a build of one (module, version, kernel, arch) will do, decided before anything runs. */
+export interface BuildPlan {
+  module: string;
+  version: string;
+  kernel: KernelInfo;
+  arch: string;
+  conf: ModuleConf;
+  /** The registered source (<dkmsTree>/M/V/source). */
+  sourceDir: string;
+  /** This build's private area; nothing else writes here. */
+  workDir: string;
+  /** What $dkms_tree means to dkms.conf and make in this build, so <tree>/M/V/build is this build's own. */
+  privateTree: string;
+  buildDir: string;
+  logFile: string;
+  /** <dkmsTree>/M/V/K/A, replaced as a whole when the build succeeds. */
+  resultDir: string;
+  patches: { name: string; file: string }[];
+  makeCommand: string;
+  /** The compiler the kernel was built with, exported as CC like dkms does. */
+  cc: string | undefined;
+  /** Module.symvers of installed BUILD_DEPENDS modules, for KBUILD_EXTRA_SYMBOLS. */
+  extraSymbols: string[];
+  modules: BuiltModule[];
+  jobs: number;
+  /** dkms's variables, in scope when make and the build scripts run, as when dkms.conf was read. */
+  vars: ConfVariables;
+}
+
+export interface BuildPlanInput {
+  paths: Paths;
+  conf: ModuleConf;
+  kernel: KernelInfo;
+  arch: string;
+  jobs: number;
+  extraSymbols: string[];
+  vars: ConfVariables;
+  /** Whether the kernel's compiler (CONFIG_CC_VERSION_TEXT) is on PATH. */
+  ccAvailable: (cc: string) => boolean;
+}
+
+/** The private tree of a build; dkms.conf must be read with $dkms_tree pointing here. */
+export function planPrivateTree(
+  paths: Paths,
+  module: string,
+  version: string,
+  kernel: string,
+  arch: string,
+): string {
+  return path.join(tree.work(paths, module, version, kernel, arch), 'tree');
+}
+
+/** Plans a build. Pure; throws PATCH_INVALID for a patch path that leaves patches/. */
+export function planBuild(input: BuildPlanInput): BuildPlan {
+  const { paths, conf, kernel, arch } = input;
+  const module = conf.packageName;
+  const version = conf.packageVersion;
+  const workDir = tree.work(paths, module, version, kernel.release, arch);
+  const privateTree = planPrivateTree(paths, module, version, kernel.release, arch);
+  const buildDir = path.join(privateTree, module, version, 'build');
+  const patches = conf.patches.map((name) => {
+    if (name.startsWith('/') || name.split('/').includes('..')) {
+      throw new KmodError(
+        'PATCH_INVALID',
+        `${conf.file}: PATCH "${name}" must name a file inside the patches/ directory, without ".." or a leading "/"`,
+      );
+    }
+    return { name, file: path.join(buildDir, 'patches', name) };
+  });
+  const cc = planKernelCc(kernel.config);
+  const usableCc = cc !== undefined && input.ccAvailable(cc) ? cc : undefined;
+  return {
+    module,
+    version,
+    kernel,
+    arch,
+    conf,
+    sourceDir: tree.sourceLink(paths, module, version),
+    workDir,
+    privateTree,
+    buildDir,
+    logFile: path.join(workDir, 'make.log'),
+    resultDir: tree.built(paths, module, version, kernel.release, arch),
+    patches,
+    makeCommand: planMakeCommand(conf.make.command, {
+      jobs: input.jobs,
+      kernel: kernel.release,
+      config: kernel.config,
+      defaultCc: conf.make.index === undefined ? usableCc : undefined,
+    }),
+    cc: usableCc,
+    extraSymbols: input.extraSymbols,
+    modules: conf.modules.map((m) => ({
+      index: m.index,
+      builtFile: path.join(buildDir, m.builtLocation, `${m.builtName}.ko`),
+      destName: m.destName,
+      strip: m.strip,
+    })),
+    jobs: input.jobs,
+    vars: input.vars,
+  };
+}

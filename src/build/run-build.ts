@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto';
+import { access, constants, cp, mkdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { planVariableAssignments } from '../conf/eval-script.ts';
+import type { KmodEvent } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import { baseEnv, describeEnd, runCommand, type RunResult } from '../exec/run.ts';
+import { quoteCommand } from '../exec/quote.ts';
+import { replaceDir, stagingName, writeFileAtomic } from '../state/atomic.ts';
+import { appendLogHeader, appendStepEnd, appendStepStart, planErrorExcerpt } from './build-log.ts';
+import type { BuildPlan } from './build-plan.ts';
+
+export interface BuildResult {
+  plan: BuildPlan;
+  seconds: number;
+  /** The files in K/A/module/, by dest name. */
+  files: Record<string, string>;
+}
+
+export interface BuildMeta {
+  kmodforge: string;
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  builtAt: string;
+  seconds: number;
+  makeCommand: string;
+  modules: { name: string; file: string; sha256: string }[];
+}
+
+export const makeTimeoutMs = 6 * 60 * 60 * 1000;
+const scriptTimeoutMs = 60 * 60 * 1000;
+
+function buildEnv(plan: BuildPlan): Record<string, string> {
+  return baseEnv({
+    ...(plan.cc === undefined ? {} : { CC: plan.cc, KERNEL_CC: plan.cc }),
+    ...(plan.extraSymbols.length === 0 ? {} : { KBUILD_EXTRA_SYMBOLS: plan.extraSymbols.join(' ') }),
+  });
+}
+
+/** Runs `script` in bash with dkms's variables set and cwd, logging it as one step. */
+async function runLoggedBash(
+  plan: BuildPlan,
+  description: string,
+  shown: string,
+  script: string,
+  timeoutMs: number,
+): Promise<RunResult> {
+  await appendStepStart(plan.logFile, description, shown);
+  const program = [
+    ...planVariableAssignments(plan.vars),
+    `cd ${quoteCommand([plan.buildDir])} || exit 15`,
+    script,
+  ].join('\n');
+  const result = await runCommand('bash', ['--noprofile', '--norc', '-c', program], {
+    cwd: plan.buildDir,
+    env: buildEnv(plan),
+    logFile: plan.logFile,
+    timeoutMs,
+  });
+  await appendStepEnd(
+    plan.logFile,
+    result.timedOut ? 'timeout' : (result.exitCode ?? result.signal ?? '?'),
+    result.durationMs,
+  );
+  return result;
+}
+
+function failure(
+  plan: BuildPlan,
+  code: 'BUILD_FAILED' | 'PATCH_FAILED' | 'PATCH_INVALID' | 'BUILT_MODULE_MISSING',
+  message: string,
+  exitCode?: number,
+): KmodError {
+  return new KmodError(
+    code,
+    `${plan.module}/${plan.version} for ${plan.kernel.release} (${plan.arch}): ${message}`,
+    {
+      hint: `the whole log is ${plan.logFile}`,
+      exitCode,
+    },
+  );
+}
+
+/** dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split. */
+async function runBuildScript(
+  plan: BuildPlan,
+  kind: 'PRE_BUILD' | 'POST_BUILD',
+  script: string,
+  emit: (e: KmodEvent) => void,
+): Promise<void> {
+  const executable = path.join(plan.buildDir, script.split(' ')[0] ?? '');
+  try {
+    await access(executable, constants.X_OK);
+  } catch {
+    emit({
+      type: 'warning',
+      message: `The ${kind.toLowerCase()} script ${executable} is not executable; not running it.`,
+    });
+    return;
+  }
+  const result = await runLoggedBash(plan, `${kind} script`, script, `exec ./${script}`, scriptTimeoutMs);
+  if (result.exitCode !== 0 || result.timedOut) {
+    throw failure(
+      plan,
+      'BUILD_FAILED',
+      `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
+      result.exitCode ?? 10,
+    );
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function sha256(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+/** Sets up the build's private tree: <tree>/M/V/source → the registered source, <tree>/M/V/build a copy of it. */
+async function prepareWorkspace(plan: BuildPlan): Promise<void> {
+  await rm(plan.workDir, { recursive: true, force: true });
+  const versionDir = path.dirname(plan.buildDir);
+  await mkdir(versionDir, { recursive: true });
+  const source = await realpath(plan.sourceDir);
+  await symlink(source, path.join(versionDir, 'source'));
+  await cp(source, plan.buildDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+}
+
+/**
+ * Builds one planned (module, version, kernel, arch) in its own directory and, only when every step
+ * succeeds, replaces <dkmsTree>/M/V/K/A with the result in one rename. A failure changes nothing outside
+ * the build's own directory, keeps make.log there, and throws with the failing command and the first
+ * error lines.
+ */
+export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): Promise<BuildResult> {
+  const started = performance.now();
+  const id = { module: plan.module, version: plan.version, kernel: plan.kernel.release, arch: plan.arch };
+  const step = (name: string): void => {
+    emit({ type: 'build-step', ...id, step: name });
+  };
+  step('copying source');
+  await prepareWorkspace(plan);
+  await appendLogHeader(plan.logFile, plan.module, plan.version, plan.kernel.release, plan.arch);
+
+  for (const patch of plan.patches) {
+    if (!(await exists(patch.file))) {
+      throw failure(
+        plan,
+        'PATCH_INVALID',
+        `patch ${patch.name} as specified in dkms.conf cannot be found in ${path.dirname(patch.file)}/`,
+      );
+    }
+    step(`applying patch ${patch.name}`);
+    const result = await runLoggedBash(
+      plan,
+      `applying patch ${patch.name}`,
+      `patch -p1 < ./patches/${patch.name}`,
+      `patch -p1 < ./patches/${quoteCommand([patch.name])}`,
+      scriptTimeoutMs,
+    );
+    if (result.exitCode !== 0)
+      throw failure(
+        plan,
+        'PATCH_FAILED',
+        `applying patch ${patch.name} failed:\n${planErrorExcerpt(result.all)}`,
+      );
+  }
+  if (plan.conf.scripts.preBuild !== undefined) {
+    step('running PRE_BUILD');
+    await runBuildScript(plan, 'PRE_BUILD', plan.conf.scripts.preBuild, emit);
+  }
+
+  step(plan.makeCommand);
+  const make = await runLoggedBash(
+    plan,
+    'building the module',
+    plan.makeCommand,
+    `eval ${quoteCommand([plan.makeCommand])}`,
+    makeTimeoutMs,
+  );
+  if (make.exitCode !== 0 || make.timedOut) {
+    throw failure(
+      plan,
+      'BUILD_FAILED',
+      `make failed (${describeEnd(make, makeTimeoutMs)})\ncommand: ${plan.makeCommand}\n${planErrorExcerpt(make.all)}`,
+    );
+  }
+  for (const m of plan.modules) {
+    if (!(await exists(m.builtFile))) {
+      throw failure(
+        plan,
+        'BUILT_MODULE_MISSING',
+        `make succeeded but ${path.relative(plan.buildDir, m.builtFile)} was not built; expected at ${m.builtFile}\nCheck BUILT_MODULE_NAME[${m.index}] and BUILT_MODULE_LOCATION[${m.index}] in dkms.conf against what make produced`,
+      );
+    }
+  }
+
+  const strip = plan.kernel.config?.compiler.clang === true ? 'llvm-strip' : 'strip';
+  for (const m of plan.modules.filter((x) => x.strip)) {
+    step(`stripping ${path.basename(m.builtFile)}`);
+    const result = await runLoggedBash(
+      plan,
+      `stripping ${m.destName}`,
+      `${strip} -g ${m.builtFile}`,
+      `${strip} -g ${quoteCommand([m.builtFile])}`,
+      scriptTimeoutMs,
+    );
+    if (result.exitCode !== 0)
+      throw failure(
+        plan,
+        'BUILD_FAILED',
+        `${strip} -g ${m.builtFile} failed:\n${planErrorExcerpt(result.all)}`,
+      );
+  }
+
+  const staging = stagingName(plan.resultDir);
+  try {
+    const files: Record<string, string> = {};
+    const moduleDir = path.join(staging, 'module');
+    await mkdir(moduleDir, { recursive: true });
+    await mkdir(path.join(staging, 'log'), { recursive: true });
+    for (const m of plan.modules) {
+      const dest = path.join(moduleDir, `${m.destName}.ko`);
+      await cp(m.builtFile, dest);
+      files[m.destName] = dest;
+    }
+    const symvers = path.join(plan.buildDir, 'Module.symvers');
+    if (await exists(symvers)) await cp(symvers, path.join(moduleDir, 'Module.symvers'));
+    if (plan.conf.scripts.postBuild !== undefined) {
+      step('running POST_BUILD');
+      await runBuildScript(plan, 'POST_BUILD', plan.conf.scripts.postBuild, emit);
+    }
+    await cp(plan.logFile, path.join(staging, 'log', 'make.log'));
+    const seconds = (performance.now() - started) / 1000;
+    const meta: BuildMeta = {
+      kmodforge: '1',
+      ...id,
+      builtAt: new Date().toISOString(),
+      seconds,
+      makeCommand: plan.makeCommand,
+      modules: await Promise.all(
+        plan.modules.map(async (m) => ({
+          name: m.destName,
+          file: `${m.destName}.ko`,
+          sha256: await sha256(path.join(moduleDir, `${m.destName}.ko`)),
+        })),
+      ),
+    };
+    await writeFileAtomic(path.join(staging, 'kmodforge.json'), `${JSON.stringify(meta, null, 2)}\n`);
+    await replaceDir(staging, plan.resultDir);
+    for (const name of Object.keys(files)) files[name] = path.join(plan.resultDir, 'module', `${name}.ko`);
+    await rm(plan.workDir, { recursive: true, force: true });
+    return { plan, seconds, files };
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}

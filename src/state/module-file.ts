@@ -1,0 +1,26 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+
+export const moduleSuffixes = ['.ko', '.ko.gz', '.ko.xz', '.ko.zst'] as const;
+
+/** The file for module `name` in `dir`, plain or compressed (dkms's compressed_or_uncompressed). */
+export async function findModuleFile(dir: string, name: string): Promise<string | undefined> {
+  for (const suffix of moduleSuffixes) {
+    const file = path.join(dir, `${name}${suffix}`);
+    try {
+      await access(file);
+      return file;
+    } catch {
+      // Not in this form; try the next.
+    }
+  }
+  return undefined;
+}
+
+/** "hello.ko.xz" → "hello". */
+export function moduleNameOf(file: string): string {
+  const base = path.basename(file);
+  for (const suffix of [...moduleSuffixes].reverse())
+    if (base.endsWith(suffix)) return base.slice(0, -suffix.length);
+  return base;
+}
