@@ -17,6 +17,7 @@ export interface GlobalOptions {
   directives: DirectiveOverride[];
   jobs: number | undefined;
   all: boolean;
+  allKernels: boolean;
   force: boolean;
   noDepmod: boolean;
   quiet: boolean;
@@ -56,6 +57,7 @@ export function addGlobalOptions(program: Command): Command {
     )
     .addOption(new Option('-j, --jobs <n>', 'job budget for all builds together').argParser(parseJobs))
     .option('--all', 'every kernel the module is built for')
+    .option('--all-kernels', 'every kernel of the system that has headers')
     .option('--force', 'redo what is already done; override safety checks')
     .option('--no-depmod', 'do not run depmod')
     .option(
@@ -100,6 +102,7 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     directives: strings(values, 'directive').map(parseDirectiveOverride),
     jobs: typeof jobs === 'number' ? jobs : undefined,
     all: values['all'] === true,
+    allKernels: values['allKernels'] === true,
     force: values['force'] === true,
     noDepmod: values['depmod'] === false,
     quiet: values['quiet'] === true,

@@ -6,6 +6,9 @@ import { asKmodError, renderError } from './render.ts';
 import type { Dispatch } from './command.ts';
 import { registerConf } from './commands/conf.ts';
 import { registerKernels } from './commands/kernels.ts';
+import { registerAdd } from './commands/add.ts';
+import { registerBuild } from './commands/build.ts';
+import { registerStatus } from './commands/status.ts';
 
 export const version = '0.1.0';
 
@@ -21,6 +24,9 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   addGlobalOptions(program);
   registerKernels(program, io, dispatch);
   registerConf(program, io, dispatch);
+  registerAdd(program, io, dispatch);
+  registerBuild(program, io, dispatch);
+  registerStatus(program, io, dispatch);
   return program;
 }
 

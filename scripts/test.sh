@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The tests: install what they need, then lint, typecheck and run the whole suite.
+# Ends with "N passed, N failed" (vitest tests plus the lint, typecheck and build checks) and exits
+# non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/apt-deps.sh \
+  make gcc libc6-dev kmod patch binutils xz-utils zstd openssl \
+  linux-headers-amd64 linux-headers-rt-amd64 linux-headers-cloud-amd64 \
+  dkms rpm dpkg-dev || exit 1
+npm ci --no-audit --no-fund || exit 1
+
+passed=0
+failed=0
+check() {
+  echo "== $*"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $*"; fi
+}
+check npm run --silent build
+check npm run --silent lint
+check npm run --silent typecheck
+
+mkdir -p .cache
+rm -f .cache/vitest.json
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest.json
+if [ -s .cache/vitest.json ]; then
+  read -r tp tf < <(node -e 'const r = JSON.parse(require("fs").readFileSync(".cache/vitest.json", "utf8")); console.log(r.numPassedTests, r.numFailedTests + (r.success || r.numFailedTests > 0 ? 0 : 1))')
+  passed=$((passed + tp))
+  failed=$((failed + tf))
+else
+  echo "vitest wrote no results"
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { buildModule, planBuildExitCode, type BuildOutcome } from '../../commands/build.ts';
+import { resolveTargets } from '../../commands/targets.ts';
+import { withStateLock } from '../../state/lock.ts';
+import { defineAction, lockWaitNotice, type Dispatch } from '../command.ts';
+import type { Io } from '../io.ts';
+import { renderError, writeJson } from '../render.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import { ensureAdded, readSpec } from './module-command.ts';
+
+export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
+  return {
+    module: o.module,
+    version: o.version,
+    kernel: o.kernel,
+    arch: o.arch,
+    status: o.status,
+    seconds: o.seconds ?? null,
+    error:
+      o.error === undefined
+        ? null
+        : {
+            code: o.error.code,
+            message: o.error.message,
+            hint: o.error.hint ?? null,
+            exitCode: o.error.exitCode,
+          },
+  };
+}
+
+/** Text for outcomes the build events did not already report. */
+export function renderOutcomes(io: Io, options: GlobalOptions, outcomes: readonly BuildOutcome[]): void {
+  for (const o of outcomes) {
+    if (options.json) {
+      writeJson(io, { type: 'build', ...outcomeRecord(o) });
+      continue;
+    }
+    if (o.status === 'already-built' && !options.quiet) {
+      io.out(
+        `Module ${o.module}/${o.version} already built for kernel ${o.kernel} (${o.arch}), skip. You may override by specifying --force.\n`,
+      );
+    } else if (o.status === 'excluded' && o.error !== undefined) {
+      io.err(`Warning: ${o.error.message}\n${o.error.hint ?? ''}\n`);
+    } else if (o.status === 'failed' && o.error !== undefined) {
+      renderError(io, false, o.error);
+    }
+  }
+}
+
+export function registerBuild(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('build')
+    .description(
+      'build a module for the kernels given (-k, --all-kernels; default the running kernel), in parallel',
+    )
+    .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
+  defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    const spec = await readSpec(arg, options);
+    const targets = await resolveTargets(ctx, options);
+    const outcomes = await withStateLock(
+      ctx.paths.dkmsTree,
+      async () => {
+        const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+        const { module, version } = await ensureAdded(ctx, spec, options, first, 'build');
+        return buildModule(ctx, {
+          module,
+          version,
+          targets,
+          force: options.force,
+          directives: options.directives,
+        });
+      },
+      lockWaitNotice(ctx),
+    );
+    renderOutcomes(io, options, outcomes);
+    return planBuildExitCode(outcomes);
+  });
+}

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { formatStatusLine, readStatus, type StatusRecord } from '../../commands/status.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { Io } from '../io.ts';
+import { writeJson } from '../render.ts';
+import { readSpec } from './module-command.ts';
+
+export function statusRecord(r: StatusRecord): Record<string, unknown> {
+  return {
+    module: r.module,
+    version: r.version,
+    kernel: r.kernel ?? null,
+    arch: r.arch ?? null,
+    state: r.state,
+    notes: r.notes,
+  };
+}
+
+export function registerStatus(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('status')
+    .description('show the state of added modules, as dkms status prints it')
+    .argument('[module]', 'module or module/version');
+  defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    const spec = await readSpec(arg, options);
+    const filter = spec?.kind === 'registered' ? { module: spec.module, version: spec.version } : {};
+    // Unlike other commands, status takes the arch only from K/A or -a: a bare -k matches every arch.
+    const targets = options.kernels.map((k, i) => {
+      const [release = '', arch] = k.split('/', 2);
+      return { release, arch: arch ?? options.arches[options.arches.length === 1 ? 0 : i] };
+    });
+    const records = await readStatus(ctx, { ...filter, targets });
+    for (const r of records) {
+      if (r.state === 'broken' && !options.json) {
+        io.err(
+          `Error! ${r.module}/${r.version}: Missing the module source directory or the symbolic link pointing to it.\nManual intervention is required!\n`,
+        );
+      }
+      if (options.json) writeJson(io, statusRecord(r));
+      else io.out(`${formatStatusLine(r)}\n`);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,126 @@
+import { cp, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import { readModuleConf } from '../conf/read.ts';
+import type { Context } from '../context.ts';
+import { KmodError, isErrno } from '../errors.ts';
+import { readKernel } from '../kernel/discover.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import { stagingName, symlinkAtomic } from '../state/atomic.ts';
+import { isAdded } from '../state/read-state.ts';
+import { tree } from '../state/tree.ts';
+import { runModuleScript } from './module-scripts.ts';
+import type { ModuleSpec } from './module-arg.ts';
+
+export interface AddResult {
+  module: string;
+  version: string;
+  sourceDir: string;
+  /** False when it was already added and nothing changed. */
+  added: boolean;
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await realpath(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies a source tree to <sourceTree>/M-V through a staging directory, so it appears whole or not at all. */
+async function copySource(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true });
+  const staging = stagingName(to);
+  try {
+    await cp(from, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await rm(to, { recursive: true, force: true });
+    await rename(staging, to);
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/**
+ * Registers a module (dkms add): a source tree is copied to <sourceTree>/M-V first; then dkms.conf is
+ * checked for the kernel given, <dkmsTree>/M/V/{build,source} are created, and POST_ADD runs.
+ * Exit 3 if it is already added (unless `ifMissing`), 2 if the source directory is missing.
+ */
+export async function addModule(
+  ctx: Context,
+  spec: ModuleSpec,
+  options: {
+    target: KernelTarget;
+    directives: readonly DirectiveOverride[];
+    force: boolean;
+    ifMissing?: boolean;
+  },
+): Promise<AddResult> {
+  let module: string;
+  let version: string;
+  if (spec.kind === 'source') {
+    const kernel = await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules);
+    const conf = await readModuleConf({
+      confPath: path.join(spec.dir, 'dkms.conf'),
+      paths: ctx.paths,
+      kernel,
+      arch: options.target.arch,
+      distro: ctx.distro,
+      directives: options.directives,
+    });
+    module = conf.packageName;
+    version = conf.packageVersion;
+    const dest = tree.source(ctx.paths, module, version);
+    const same = (await exists(dest)) && (await realpath(dest)) === (await realpath(spec.dir));
+    if (!same && (!(await exists(dest)) || options.force || !(await isAdded(ctx.paths, module, version)))) {
+      await copySource(spec.dir, dest);
+    }
+  } else if (spec.kind === 'registered') {
+    if (spec.version === undefined)
+      throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.');
+    module = spec.module;
+    version = spec.version;
+  } else {
+    throw new KmodError('USAGE', `${spec.file}: adding from an archive needs ldtarball`, {
+      hint: `kmodforge ldtarball ${spec.file}`,
+    });
+  }
+
+  if (await isAdded(ctx.paths, module, version)) {
+    if (options.ifMissing === true)
+      return { module, version, sourceDir: tree.source(ctx.paths, module, version), added: false };
+    throw new KmodError('ALREADY_ADDED', `DKMS tree already contains: ${module}-${version}`, {
+      hint: 'You cannot add the same module/version combo more than once.',
+    });
+  }
+  const sourceDir = tree.source(ctx.paths, module, version);
+  if (!(await exists(path.join(sourceDir)))) {
+    throw new KmodError(
+      'NO_SOURCE_DIR',
+      `Could not find module source directory: ${sourceDir} does not exist.`,
+    );
+  }
+  const conf = await readModuleConf({
+    confPath: path.join(sourceDir, 'dkms.conf'),
+    paths: ctx.paths,
+    kernel: await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules),
+    arch: options.target.arch,
+    distro: ctx.distro,
+    module: { name: module, version },
+    directives: options.directives,
+  });
+  try {
+    await mkdir(tree.sharedBuild(ctx.paths, module, version), { recursive: true });
+  } catch (error) {
+    if (isErrno(error, 'EACCES', 'EROFS', 'EPERM'))
+      throw new KmodError('NOT_PERMITTED', `No write access to DKMS tree at ${ctx.paths.dkmsTree}`);
+    throw error;
+  }
+  // The source link is what makes the module "added"; it lands last, in one rename.
+  await symlinkAtomic(sourceDir, tree.sourceLink(ctx.paths, module, version));
+  if (conf.scripts.postAdd !== undefined)
+    await runModuleScript(ctx, { module, version, kind: 'POST_ADD', script: conf.scripts.postAdd });
+  return { module, version, sourceDir, added: true };
+}

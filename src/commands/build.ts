@@ -1,0 +1,219 @@
+import { access, constants, stat } from 'node:fs/promises';
+import { isOnPath } from '../exec/which.ts';
+import path from 'node:path';
+import type { BuildPlan } from '../build/build-plan.ts';
+import { planBuild, planPrivateTree } from '../build/build-plan.ts';
+import { runBuild, type BuildResult } from '../build/run-build.ts';
+import { runTasks } from '../build/schedule.ts';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import { planConfVariables } from '../conf/read.ts';
+import type { Context } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import { readKernel } from '../kernel/discover.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import { readKernelLink } from '../state/read-state.ts';
+import { readRegisteredConf, requireAdded } from '../state/registered.ts';
+import { tree } from '../state/tree.ts';
+
+export type BuildStatus = 'built' | 'already-built' | 'excluded' | 'failed';
+
+export interface BuildOutcome {
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  status: BuildStatus;
+  seconds: number | undefined;
+  /** For failed and excluded builds: the error to report (exit 77 for an exclusion). */
+  error: KmodError | undefined;
+  result: BuildResult | undefined;
+}
+
+export interface BuildRequest {
+  module: string;
+  version: string;
+  target: KernelTarget;
+  force: boolean;
+  directives: readonly DirectiveOverride[];
+  /** BUILD_DEPENDS are not checked (--force, or autoinstall, which orders the builds itself). */
+  skipDependencyCheck?: boolean;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export function noHeadersError(ctx: Context, kernel: string): KmodError {
+  const dir = path.join(ctx.paths.installTree, kernel);
+  return new KmodError(
+    'NO_HEADERS',
+    `Your kernel headers for kernel ${kernel} cannot be found at ${dir}/build or ${dir}/source.`,
+    {
+      hint: `install them (on Debian: apt-get install linux-headers-${kernel}) or point --kernelsourcedir at them`,
+    },
+  );
+}
+
+/** Module.symvers of the installed BUILD_DEPENDS modules; exit 13 for one that is not installed for the kernel. */
+async function readDependencySymbols(
+  ctx: Context,
+  request: BuildRequest,
+  depends: readonly string[],
+): Promise<string[]> {
+  const files: string[] = [];
+  const { release, arch } = request.target;
+  for (const dep of depends) {
+    const link = await readKernelLink(ctx.paths, dep, release, arch);
+    const depVersion = link?.split('/')[0];
+    const moduleDir =
+      depVersion === undefined ? undefined : tree.builtModules(ctx.paths, dep, depVersion, release, arch);
+    if (moduleDir === undefined || !(await isDir(moduleDir))) {
+      if (request.skipDependencyCheck === true || request.force) continue;
+      throw new KmodError(
+        'MISSING_DEPENDS',
+        `${request.module}/${request.version} for ${release} (${arch}): BUILD_DEPENDS module ${dep} is not installed for this kernel`,
+        {
+          hint: `install ${dep} for ${release} first, or pass --force to build anyway`,
+        },
+      );
+    }
+    const symvers = path.join(moduleDir, 'Module.symvers');
+    try {
+      await access(symvers, constants.R_OK);
+      files.push(symvers);
+    } catch {
+      // A dependency built by an older dkms has no Module.symvers; its symbols then resolve at load time only.
+    }
+  }
+  return files;
+}
+
+/** Decides what building one (module, version, kernel, arch) takes, or why it is not built. */
+export async function prepareBuild(
+  ctx: Context,
+  request: BuildRequest,
+  jobs: number,
+): Promise<{ plan: BuildPlan } | { outcome: BuildOutcome }> {
+  const { module, version, target } = request;
+  const base = {
+    module,
+    version,
+    kernel: target.release,
+    arch: target.arch,
+    seconds: undefined,
+    result: undefined,
+  };
+  const kernel = await readKernel(ctx.paths, target.release, ctx.config.flavorRules);
+  if (
+    !request.force &&
+    (await isDir(tree.builtModules(ctx.paths, module, version, target.release, target.arch)))
+  ) {
+    return { outcome: { ...base, status: 'already-built', error: undefined } };
+  }
+  if (kernel.headersDir === undefined)
+    return { outcome: { ...base, status: 'failed', error: noHeadersError(ctx, target.release) } };
+  const privateTree = planPrivateTree(ctx.paths, module, version, target.release, target.arch);
+  const { conf } = await readRegisteredConf(ctx, module, version, target, {
+    directives: request.directives,
+    dkmsTreeVar: privateTree,
+    kernel,
+  });
+  for (const message of conf.warnings) ctx.emit({ type: 'warning', message });
+  if (conf.exclusion !== undefined) {
+    const error = new KmodError(
+      'BUILD_EXCLUSIVE',
+      `The ${conf.file} for module ${module} includes a BUILD_EXCLUSIVE directive which does not match this kernel/arch/config: ${conf.exclusion.reason}.`,
+      { hint: 'This indicates that it should not be built.' },
+    );
+    return { outcome: { ...base, status: 'excluded', error } };
+  }
+  const extraSymbols = await readDependencySymbols(ctx, request, conf.buildDepends);
+  const vars = planConfVariables(
+    {
+      paths: ctx.paths,
+      kernel,
+      arch: target.arch,
+      distro: ctx.distro,
+      dkmsTreeVar: privateTree,
+      parallelJobs: jobs,
+    },
+    module,
+    version,
+  );
+  return {
+    plan: planBuild({
+      paths: ctx.paths,
+      conf,
+      kernel,
+      arch: target.arch,
+      jobs,
+      extraSymbols,
+      vars,
+      ccAvailable: isOnPath,
+    }),
+  };
+}
+
+/** Prepares and runs one build; every failure becomes an outcome, never an exception. */
+export async function buildOne(ctx: Context, request: BuildRequest, jobs: number): Promise<BuildOutcome> {
+  const { module, version, target } = request;
+  const base = { module, version, kernel: target.release, arch: target.arch };
+  try {
+    const prepared = await prepareBuild(ctx, request, jobs);
+    if ('outcome' in prepared) return prepared.outcome;
+    ctx.emit({ type: 'build-start', ...base });
+    const started = performance.now();
+    try {
+      const result = await runBuild(prepared.plan, ctx.emit);
+      ctx.emit({ type: 'build-done', ...base, ok: true, seconds: result.seconds });
+      return { ...base, status: 'built', seconds: result.seconds, error: undefined, result };
+    } catch (error) {
+      ctx.emit({ type: 'build-done', ...base, ok: false, seconds: (performance.now() - started) / 1000 });
+      throw error;
+    }
+  } catch (error) {
+    if (!(error instanceof KmodError)) throw error;
+    return { ...base, status: 'failed', seconds: undefined, error, result: undefined };
+  }
+}
+
+/**
+ * Builds a module for several kernels at once, under the context's job budget (dkms build for each -k,
+ * but in parallel, each in its own directory).
+ */
+export async function buildModule(
+  ctx: Context,
+  options: {
+    module: string;
+    version: string;
+    targets: readonly KernelTarget[];
+    force: boolean;
+    directives: readonly DirectiveOverride[];
+  },
+): Promise<BuildOutcome[]> {
+  await requireAdded(ctx, options.module, options.version);
+  const outcomes = await runTasks(
+    options.targets.map((target) => ({
+      id: `${target.release}/${target.arch}`,
+      after: [],
+      run: (jobs: number) => buildOne(ctx, { ...options, target }, jobs),
+    })),
+    ctx.jobs,
+  );
+  return outcomes.map((o) => {
+    if (o.ok) return o.value;
+    if ('error' in o) throw o.error;
+    throw new Error(`build ${o.id} blocked by ${o.blockedBy}`);
+  });
+}
+
+/** The exit code for a set of outcomes: the first failure's, else 77 if anything was excluded, else 0. */
+export function planBuildExitCode(outcomes: readonly BuildOutcome[]): number {
+  const failed = outcomes.find((o) => o.status === 'failed');
+  if (failed?.error !== undefined) return failed.error.exitCode;
+  return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
+}

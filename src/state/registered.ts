@@ -1,0 +1,54 @@
+import path from 'node:path';
+import type { Context } from '../context.ts';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import type { ModuleConf } from '../conf/module-conf.ts';
+import { readModuleConf } from '../conf/read.ts';
+import { KmodError } from '../errors.ts';
+import { readKernel, type KernelInfo } from '../kernel/discover.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import { isAdded } from './read-state.ts';
+import { tree } from './tree.ts';
+
+export function registeredConfPath(ctx: Context, module: string, version: string): string {
+  return path.join(tree.sourceLink(ctx.paths, module, version), 'dkms.conf');
+}
+
+export async function requireAdded(ctx: Context, module: string, version: string): Promise<void> {
+  if (!(await isAdded(ctx.paths, module, version))) {
+    throw new KmodError(
+      'NOT_ADDED',
+      `The module/version combo: ${module}-${version} is not located in the DKMS tree.`,
+      {
+        hint: `add it first: kmodforge add ${module}/${version} (with its source in ${tree.source(ctx.paths, module, version)})`,
+      },
+    );
+  }
+}
+
+export interface RegisteredConf {
+  conf: ModuleConf;
+  kernel: KernelInfo;
+}
+
+/** Reads a registered module's dkms.conf for one kernel, with $dkms_tree as the caller needs it. */
+export async function readRegisteredConf(
+  ctx: Context,
+  module: string,
+  version: string,
+  target: KernelTarget,
+  options: { directives?: readonly DirectiveOverride[]; dkmsTreeVar?: string; kernel?: KernelInfo } = {},
+): Promise<RegisteredConf> {
+  const kernel = options.kernel ?? (await readKernel(ctx.paths, target.release, ctx.config.flavorRules));
+  const conf = await readModuleConf({
+    confPath: registeredConfPath(ctx, module, version),
+    paths: ctx.paths,
+    kernel,
+    arch: target.arch,
+    distro: ctx.distro,
+    module: { name: module, version },
+    directives: options.directives,
+    dkmsTreeVar: options.dkmsTreeVar,
+    parallelJobs: ctx.jobs,
+  });
+  return { conf, kernel };
+}
