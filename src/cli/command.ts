@@ -48,13 +48,3 @@ export function defineAction<A extends unknown[]>(
     })();
   });
 }
-
-/** What a command shows while another kmodforge holds the state lock. */
-export function lockWaitNotice(ctx: Context): () => void {
-  return () => {
-    ctx.emit({
-      type: 'info',
-      message: `Waiting for another kmodforge to release ${ctx.paths.dkmsTree}/.kmodforge.lock ...`,
-    });
-  };
-}

@@ -9,6 +9,8 @@ import { registerKernels } from './commands/kernels.ts';
 import { registerAdd } from './commands/add.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerInstall } from './commands/install.ts';
+import { registerRemove } from './commands/remove.ts';
 
 export const version = '0.1.0';
 
@@ -26,6 +28,8 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   registerConf(program, io, dispatch);
   registerAdd(program, io, dispatch);
   registerBuild(program, io, dispatch);
+  registerInstall(program, io, dispatch);
+  for (const mode of ['uninstall', 'unbuild', 'remove'] as const) registerRemove(program, io, dispatch, mode);
   registerStatus(program, io, dispatch);
   return program;
 }

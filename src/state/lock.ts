@@ -15,7 +15,18 @@ export const lockFileName = '.kmodforge.lock';
  * stale lock. (This long-lived holder is the one child that does not go through exec/run: it never ends on
  * its own.) Shell scripts can take the same lock with `flock <dkmsTree>/.kmodforge.lock …`.
  */
-export async function acquireStateLock(dkmsTree: string, onWait?: () => void): Promise<StateLock> {
+export async function acquireStateLock(
+  dkmsTree: string,
+  options: { wait: false },
+): Promise<StateLock | undefined>;
+export async function acquireStateLock(
+  dkmsTree: string,
+  options?: { wait?: true; onWait?: () => void },
+): Promise<StateLock>;
+export async function acquireStateLock(
+  dkmsTree: string,
+  options: { wait?: boolean; onWait?: () => void } = {},
+): Promise<StateLock | undefined> {
   try {
     await mkdir(dkmsTree, { recursive: true });
   } catch (error) {
@@ -23,23 +34,32 @@ export async function acquireStateLock(dkmsTree: string, onWait?: () => void): P
     throw error;
   }
   const file = path.join(dkmsTree, lockFileName);
-  const holder = execa('flock', ['-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    reject: false,
-    cleanup: true,
-    buffer: false,
-  });
-  const waitNotice = setTimeout(() => onWait?.(), 1000);
+  const holder = execa(
+    'flock',
+    [...(options.wait === false ? ['-n'] : []), '-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+    {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      reject: false,
+      cleanup: true,
+      buffer: false,
+    },
+  );
+  const waitNotice = setTimeout(() => options.onWait?.(), 1000);
   try {
-    await new Promise<void>((resolve, reject) => {
+    const locked = await new Promise<boolean>((resolve, reject) => {
       let stderr = '';
       holder.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('locked')) resolve();
+        if (chunk.toString().includes('locked')) resolve(true);
       });
       holder.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       void holder.then((result) => {
+        // flock -n exits 1 at once when someone else holds the lock.
+        if (options.wait === false && result.exitCode === 1 && stderr === '') {
+          resolve(false);
+          return;
+        }
         const message = stderr.trim() || `flock exited with ${String(result.exitCode)}`;
         reject(
           /Permission denied|Read-only file system/.test(message)
@@ -48,6 +68,7 @@ export async function acquireStateLock(dkmsTree: string, onWait?: () => void): P
         );
       });
     });
+    if (!locked) return undefined;
   } finally {
     clearTimeout(waitNotice);
   }
@@ -71,7 +92,7 @@ export async function withStateLock<T>(
   fn: () => Promise<T>,
   onWait?: () => void,
 ): Promise<T> {
-  const lock = await acquireStateLock(dkmsTree, onWait);
+  const lock = await acquireStateLock(dkmsTree, onWait === undefined ? {} : { onWait });
   try {
     return await fn();
   } finally {

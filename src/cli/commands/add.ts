@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { addModule } from '../../commands/add.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { KmodError } from '../../errors.ts';
-import { withStateLock } from '../../state/lock.ts';
-import { defineAction, lockWaitNotice, type Dispatch } from '../command.ts';
+import { withMutation } from '../../commands/mutation.ts';
+import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
@@ -19,10 +19,8 @@ export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void 
       throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.');
     const [target] = await resolveTargets(ctx, { ...options, allKernels: false });
     if (target === undefined) throw new KmodError('MISSING_ARGS', 'no kernel to check dkms.conf against');
-    const result = await withStateLock(
-      ctx.paths.dkmsTree,
-      () => addModule(ctx, spec, { target, directives: options.directives, force: options.force }),
-      lockWaitNotice(ctx),
+    const result = await withMutation(ctx, () =>
+      addModule(ctx, spec, { target, directives: options.directives, force: options.force }),
     );
     if (options.json) writeJson(io, { type: 'result', command: 'add', ...result });
     else if (!options.quiet)

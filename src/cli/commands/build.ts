@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { buildModule, planBuildExitCode, type BuildOutcome } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
-import { withStateLock } from '../../state/lock.ts';
-import { defineAction, lockWaitNotice, type Dispatch } from '../command.ts';
+import { withMutation } from '../../commands/mutation.ts';
+import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
@@ -57,21 +57,17 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const spec = await readSpec(arg, options);
     const targets = await resolveTargets(ctx, options);
-    const outcomes = await withStateLock(
-      ctx.paths.dkmsTree,
-      async () => {
-        const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-        const { module, version } = await ensureAdded(ctx, spec, options, first, 'build');
-        return buildModule(ctx, {
-          module,
-          version,
-          targets,
-          force: options.force,
-          directives: options.directives,
-        });
-      },
-      lockWaitNotice(ctx),
-    );
+    const outcomes = await withMutation(ctx, async () => {
+      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+      const { module, version } = await ensureAdded(ctx, spec, options, first, 'build');
+      return buildModule(ctx, {
+        module,
+        version,
+        targets,
+        force: options.force,
+        directives: options.directives,
+      });
+    });
     renderOutcomes(io, options, outcomes);
     return planBuildExitCode(outcomes);
   });

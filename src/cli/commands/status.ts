@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { recoverIfIdle } from '../../commands/mutation.ts';
 import { formatStatusLine, readStatus, type StatusRecord } from '../../commands/status.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
@@ -29,6 +30,7 @@ export function registerStatus(program: Command, io: Io, dispatch: Dispatch): vo
       const [release = '', arch] = k.split('/', 2);
       return { release, arch: arch ?? options.arches[options.arches.length === 1 ? 0 : i] };
     });
+    await recoverIfIdle(ctx);
     const records = await readStatus(ctx, { ...filter, targets });
     for (const r of records) {
       if (r.state === 'broken' && !options.json) {

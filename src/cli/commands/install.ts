@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { installModule, planInstallExitCode, type InstallOutcome } from '../../commands/install.ts';
+import { withMutation } from '../../commands/mutation.ts';
+import { resolveTargets } from '../../commands/targets.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import { renderError, writeJson } from '../render.ts';
+import { outcomeRecord } from './build.ts';
+import { ensureAdded, readSpec } from './module-command.ts';
+
+export function renderInstallOutcomes(
+  io: Io,
+  options: GlobalOptions,
+  outcomes: readonly InstallOutcome[],
+): void {
+  for (const o of outcomes) {
+    if (options.json) {
+      writeJson(io, {
+        type: 'install',
+        module: o.module,
+        version: o.version,
+        kernel: o.kernel,
+        arch: o.arch,
+        status: o.status,
+        files: o.files,
+        build: o.build === undefined ? null : outcomeRecord(o.build),
+        error:
+          o.error === undefined
+            ? null
+            : {
+                code: o.error.code,
+                message: o.error.message,
+                hint: o.error.hint ?? null,
+                exitCode: o.error.exitCode,
+              },
+      });
+      continue;
+    }
+    const where = `${o.module}/${o.version} for ${o.kernel} (${o.arch})`;
+    switch (o.status) {
+      case 'installed':
+        if (!options.quiet) io.out(`Installed ${where}: ${o.files.join(' ')}\n`);
+        break;
+      case 'staged':
+        if (!options.quiet) io.out(`Staged ${where}: ${o.files.join(' ')}\n`);
+        break;
+      case 'already-installed':
+        if (!options.quiet)
+          io.out(
+            `Module ${o.module}/${o.version} already installed on kernel ${o.kernel} (${o.arch}), skip. You may override by specifying --force.\n`,
+          );
+        break;
+      case 'excluded':
+        io.err(`Warning: ${o.error?.message ?? ''}\n${o.error?.hint ?? ''}\n`);
+        break;
+      case 'failed':
+        if (o.error !== undefined) renderError(io, false, o.error);
+        break;
+    }
+  }
+}
+
+export function registerInstall(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('install')
+    .description(
+      'install a module into the kernels given, building it first where needed; --destdir stages it instead',
+    )
+    .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
+  defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    const spec = await readSpec(arg, options);
+    const targets = await resolveTargets(ctx, options);
+    const outcomes = await withMutation(ctx, async () => {
+      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+      const { module, version } = await ensureAdded(ctx, spec, options, first, 'install');
+      return installModule(ctx, {
+        module,
+        version,
+        targets,
+        force: options.force,
+        directives: options.directives,
+        noDepmod: options.noDepmod,
+        destDir: options.destDir,
+      });
+    });
+    renderInstallOutcomes(io, options, outcomes);
+    return planInstallExitCode(outcomes);
+  });
+}

@@ -1,0 +1,339 @@
+import { cp, mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import type { Context } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import { runDepmod } from '../install/depmod.ts';
+import {
+  planInstallOps,
+  readExisting,
+  readInstalledFiles,
+  type InstallFacts,
+} from '../install/install-ops.ts';
+import { runTransaction, type Op } from '../install/journal.ts';
+import { findModulesNamed, findOriginalModule, type OriginalModule } from '../install/originals.ts';
+import { compareModuleVersions, readModuleVersion } from '../install/version-sanity.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import { findModuleFile } from '../state/module-file.ts';
+import { readKernelLink } from '../state/read-state.ts';
+import { readRegisteredConf, requireAdded } from '../state/registered.ts';
+import { tree } from '../state/tree.ts';
+import { runTasks } from '../build/schedule.ts';
+import { buildOne, type BuildOutcome } from './build.ts';
+import { runModuleScript } from './module-scripts.ts';
+
+export type InstallStatus = 'installed' | 'already-installed' | 'staged' | 'excluded' | 'failed';
+
+export interface InstallOutcome {
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  status: InstallStatus;
+  /** The module files installed (or staged). */
+  files: string[];
+  error: KmodError | undefined;
+  build: BuildOutcome | undefined;
+}
+
+export interface InstallOptions {
+  module: string;
+  version: string;
+  targets: readonly KernelTarget[];
+  force: boolean;
+  directives: readonly DirectiveOverride[];
+  noDepmod: boolean;
+  /** Stage the modules under this directory instead of installing them (no state change, no depmod). */
+  destDir?: string | undefined;
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where modules go under a DESTDIR: the install tree's path below the root, then K/<location>. */
+export function planStagedDir(ctx: Context, destDir: string, kernel: string, location: string): string {
+  const relative = path.relative(ctx.paths.root, ctx.paths.installTree);
+  return path.join(destDir, relative.startsWith('..') ? ctx.paths.installTree : relative, kernel, location);
+}
+
+interface Prepared {
+  outcome: InstallOutcome;
+  ops: Op[];
+}
+
+/**
+ * dkms.in check_version_sanity: refuses to replace a module in the kernel tree that is newer than, or as
+ * new as, the one being installed, unless --force.
+ */
+async function checkVersionSanity(
+  ctx: Context,
+  kernel: string,
+  name: string,
+  built: string,
+  linkedIsThis: boolean,
+): Promise<void> {
+  const existing = await findModulesNamed(path.join(ctx.paths.installTree, kernel), name);
+  if (existing.length !== 1 || existing[0] === undefined || linkedIsThis) return;
+  const ours = await readModuleVersion(built);
+  const theirs = await readModuleVersion(existing[0]);
+  const verdict = compareModuleVersions(ours, theirs);
+  if (verdict === 'older') {
+    throw new KmodError(
+      'VERSION_SANITY',
+      `Module version ${ours.version} for ${name}.ko is not newer than what is already found in kernel ${kernel} (${theirs.version}, ${existing[0]}).`,
+      {
+        hint: 'You may override by specifying --force.',
+      },
+    );
+  }
+  if (verdict === 'same' && ours.srcversion === theirs.srcversion && ours.version !== '') {
+    throw new KmodError(
+      'VERSION_SANITY',
+      `Module version ${ours.version} for ${name}.ko exactly matches what is already found in kernel ${kernel} (${existing[0]}); kmodforge will not replace it.`,
+      {
+        hint: 'You may override by specifying --force.',
+      },
+    );
+  }
+}
+
+async function prepareInstall(
+  ctx: Context,
+  options: InstallOptions,
+  target: KernelTarget,
+  build: BuildOutcome,
+): Promise<Prepared> {
+  const { module, version } = options;
+  const { release: kernel, arch } = target;
+  const base = { module, version, kernel, arch, build };
+  const linked = await readKernelLink(ctx.paths, module, kernel, arch);
+  const linkedVersion = linked?.split('/')[0];
+  if (linkedVersion === version && !options.force)
+    return { outcome: { ...base, status: 'already-installed', files: [], error: undefined }, ops: [] };
+  const kernelTree = path.join(ctx.paths.installTree, kernel);
+  if (!(await isDir(kernelTree))) {
+    throw new KmodError(
+      'INSTALL_FAILED',
+      `The directory ${kernelTree} doesn't exist. You cannot install a module onto a non-existent kernel.`,
+    );
+  }
+  const { conf } = await readRegisteredConf(ctx, module, version, target, { directives: options.directives });
+  const moduleDir = tree.builtModules(ctx.paths, module, version, kernel, arch);
+  const builtFiles = new Map<string, string>();
+  for (const record of conf.modules) {
+    const file = await findModuleFile(moduleDir, record.destName);
+    if (file === undefined)
+      throw new KmodError(
+        'BUILT_MODULE_MISSING',
+        `${record.destName}.ko is missing from ${moduleDir}; rebuild with --force`,
+      );
+    builtFiles.set(record.destName, file);
+    if (!options.force)
+      await checkVersionSanity(ctx, kernel, record.destName, file, linkedVersion === version);
+  }
+  if (conf.scripts.preInstall !== undefined) {
+    const status = await runModuleScript(ctx, {
+      module,
+      version,
+      kind: 'PRE_INSTALL',
+      script: conf.scripts.preInstall,
+      kernel,
+      arch,
+    });
+    if (status !== 0 && !options.force)
+      throw new KmodError('PRE_INSTALL_FAILED', 'pre_install failed, aborting install.', {
+        hint: 'You may override by specifying --force.',
+      });
+  }
+  const originals = new Map<string, OriginalModule>();
+  if (linkedVersion === undefined) {
+    for (const record of conf.modules) {
+      const original = await findOriginalModule(kernelTree, record.destName, record.destLocation);
+      if (original.kind === 'ambiguous') {
+        ctx.emit({
+          type: 'warning',
+          message: `${original.files.length} modules named ${record.destName} in ${kernelTree}; none is archived as the original: ${original.files.join(', ')}`,
+        });
+      }
+      originals.set(record.destName, original);
+    }
+  }
+  let staleFiles: string[] = [];
+  if (linkedVersion !== undefined && linkedVersion !== version) {
+    const previous = await readRegisteredConf(ctx, module, linkedVersion, target).catch(() => undefined);
+    if (previous !== undefined) staleFiles = await readInstalledFiles(ctx.paths, previous.conf, kernel);
+  }
+  const dests = conf.modules.map((r) =>
+    path.join(kernelTree, r.destLocation, path.basename(builtFiles.get(r.destName) ?? '')),
+  );
+  const facts: InstallFacts = {
+    module,
+    version,
+    kernel,
+    arch,
+    conf,
+    builtFiles,
+    linkedVersion,
+    staleFiles,
+    originals,
+    existing: await readExisting([...dests, ...staleFiles]),
+  };
+  return {
+    outcome: { ...base, status: 'installed', files: dests, error: undefined },
+    ops: planInstallOps(ctx.paths, facts),
+  };
+}
+
+async function stageInstall(
+  ctx: Context,
+  options: InstallOptions & { destDir: string },
+  target: KernelTarget,
+  build: BuildOutcome,
+): Promise<InstallOutcome> {
+  const { conf } = await readRegisteredConf(ctx, options.module, options.version, target, {
+    directives: options.directives,
+  });
+  const moduleDir = tree.builtModules(
+    ctx.paths,
+    options.module,
+    options.version,
+    target.release,
+    target.arch,
+  );
+  const files: string[] = [];
+  for (const record of conf.modules) {
+    const built = await findModuleFile(moduleDir, record.destName);
+    if (built === undefined)
+      throw new KmodError(
+        'BUILT_MODULE_MISSING',
+        `${record.destName}.ko is missing from ${moduleDir}; rebuild with --force`,
+      );
+    const dir = planStagedDir(ctx, options.destDir, target.release, record.destLocation);
+    await mkdir(dir, { recursive: true });
+    const dest = path.join(dir, path.basename(built));
+    await cp(built, dest);
+    files.push(dest);
+  }
+  return {
+    module: options.module,
+    version: options.version,
+    kernel: target.release,
+    arch: target.arch,
+    status: 'staged',
+    files,
+    error: undefined,
+    build,
+  };
+}
+
+/**
+ * Installs a module for several kernels (dkms install): builds what is not built yet, in parallel; then
+ * installs every kernel's modules in one transaction with one depmod per kernel, rolled back as a whole
+ * if any step fails. With destDir, stages the modules there instead and changes nothing else.
+ */
+export async function installModule(ctx: Context, options: InstallOptions): Promise<InstallOutcome[]> {
+  await requireAdded(ctx, options.module, options.version);
+  const needsBuild = async (t: KernelTarget): Promise<boolean> =>
+    !(await isDir(tree.builtModules(ctx.paths, options.module, options.version, t.release, t.arch)));
+  const builds = await runTasks(
+    options.targets.map((target) => ({
+      id: `${target.release}/${target.arch}`,
+      after: [],
+      run: async (jobs: number) =>
+        (await needsBuild(target))
+          ? buildOne(ctx, { ...options, target, force: options.force }, jobs)
+          : ({
+              module: options.module,
+              version: options.version,
+              kernel: target.release,
+              arch: target.arch,
+              status: 'already-built',
+              seconds: undefined,
+              error: undefined,
+              result: undefined,
+            } satisfies BuildOutcome),
+    })),
+    ctx.jobs,
+  );
+  const outcomes: InstallOutcome[] = [];
+  const prepared: Prepared[] = [];
+  for (const [i, target] of options.targets.entries()) {
+    const result = builds[i];
+    if (result === undefined || !result.ok)
+      throw result !== undefined && 'error' in result ? result.error : new Error('build did not run');
+    const build = result.value;
+    const base = {
+      module: options.module,
+      version: options.version,
+      kernel: target.release,
+      arch: target.arch,
+      files: [],
+      build,
+    };
+    if (build.status === 'failed' || build.status === 'excluded') {
+      outcomes.push({ ...base, status: build.status, error: build.error });
+      continue;
+    }
+    try {
+      if (options.destDir !== undefined)
+        outcomes.push(await stageInstall(ctx, { ...options, destDir: options.destDir }, target, build));
+      else {
+        const p = await prepareInstall(ctx, options, target, build);
+        outcomes.push(p.outcome);
+        if (p.ops.length > 0) prepared.push(p);
+      }
+    } catch (error) {
+      if (!(error instanceof KmodError)) throw error;
+      outcomes.push({ ...base, status: 'failed', error });
+    }
+  }
+  if (prepared.length === 0) return outcomes;
+  const kernels = [...new Set(prepared.map((p) => p.outcome.kernel))];
+  const depmodAll = async (): Promise<void> => {
+    if (!options.noDepmod) for (const kernel of kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
+  };
+  try {
+    await runTransaction(
+      ctx.paths,
+      {
+        command: `install ${options.module}/${options.version}`,
+        kernels,
+        ops: prepared.flatMap((p) => p.ops),
+      },
+      depmodAll,
+      depmodAll,
+    );
+  } catch (error) {
+    if (!(error instanceof KmodError)) throw error;
+    for (const p of prepared) Object.assign(p.outcome, { status: 'failed', files: [], error });
+    return outcomes;
+  }
+  for (const p of prepared) {
+    const { conf } = await readRegisteredConf(ctx, options.module, options.version, {
+      release: p.outcome.kernel,
+      arch: p.outcome.arch,
+    });
+    if (conf.scripts.postInstall !== undefined) {
+      await runModuleScript(ctx, {
+        module: options.module,
+        version: options.version,
+        kind: 'POST_INSTALL',
+        script: conf.scripts.postInstall,
+        kernel: p.outcome.kernel,
+        arch: p.outcome.arch,
+      });
+    }
+  }
+  return outcomes;
+}
+
+export function planInstallExitCode(outcomes: readonly InstallOutcome[]): number {
+  const failed = outcomes.find((o) => o.status === 'failed');
+  if (failed?.error !== undefined) return failed.error.exitCode;
+  return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
+}

@@ -1,0 +1,43 @@
+import type { Context } from '../context.ts';
+import { runDepmod } from '../install/depmod.ts';
+import { recoverJournal } from '../install/journal.ts';
+import { acquireStateLock, withStateLock } from '../state/lock.ts';
+
+/** Undoes (or completes) what a killed kmodforge left half done; call with the state lock held. */
+export async function recoverState(ctx: Context): Promise<void> {
+  const journal = await recoverJournal(ctx.paths);
+  if (journal === undefined) return;
+  ctx.emit({
+    type: 'warning',
+    message: `Recovered from an interrupted ${journal.command}: ${journal.state === 'committing' ? 'completed it' : 'rolled it back'}.`,
+  });
+  for (const kernel of journal.kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
+}
+
+/** Runs a mutating command under the state lock, after recovering from any interrupted one. */
+export async function withMutation<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+  return withStateLock(
+    ctx.paths.dkmsTree,
+    async () => {
+      await recoverState(ctx);
+      return fn();
+    },
+    () => {
+      ctx.emit({
+        type: 'info',
+        message: `Waiting for another kmodforge to release ${ctx.paths.dkmsTree}/.kmodforge.lock ...`,
+      });
+    },
+  );
+}
+
+/** Recovers an interrupted transaction if no other kmodforge is running; read-only commands call this. */
+export async function recoverIfIdle(ctx: Context): Promise<void> {
+  const lock = await acquireStateLock(ctx.paths.dkmsTree, { wait: false }).catch(() => undefined);
+  if (lock === undefined) return;
+  try {
+    await recoverState(ctx);
+  } finally {
+    await lock.release();
+  }
+}

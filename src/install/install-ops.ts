@@ -1,0 +1,132 @@
+import { lstat, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModuleConf } from '../conf/module-conf.ts';
+import type { Paths } from '../paths.ts';
+import { findModuleFile } from '../state/module-file.ts';
+import { tree } from '../state/tree.ts';
+import type { Op } from './journal.ts';
+import type { OriginalModule } from './originals.ts';
+
+/** What installing one built (module, version, kernel, arch) must know about the system first. */
+export interface InstallFacts {
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  conf: ModuleConf;
+  /** The built file in K/A/module/ for each DEST_MODULE_NAME. */
+  builtFiles: ReadonlyMap<string, string>;
+  /** The version kernel-K-A points at now, if any. */
+  linkedVersion: string | undefined;
+  /** Files that version installed and this install does not overwrite. */
+  staleFiles: readonly string[];
+  /** Per DEST_MODULE_NAME, the module this first install for the kernel shadows. */
+  originals: ReadonlyMap<string, OriginalModule>;
+  /** Files and directories that exist now, among those the ops touch. */
+  existing: ReadonlySet<string>;
+}
+
+/** The directory where a module is installed for a kernel: <installTree>/<K><DEST_MODULE_LOCATION>. */
+export function destDir(paths: Paths, kernel: string, destLocation: string): string {
+  return path.join(paths.installTree, kernel, destLocation);
+}
+
+function nearestExisting(dir: string, existing: ReadonlySet<string>, stop: string): string {
+  let current = dir;
+  while (current !== stop && !existing.has(current) && current !== path.dirname(current))
+    current = path.dirname(current);
+  return current;
+}
+
+/**
+ * The ops of an install (dkms.in do_install): on the first install for a kernel, archive each module it
+ * shadows into original_module/ with an .origin record; copy the built modules into place; remove what a
+ * previously installed version left that this one does not replace; point kernel-K-A at V/K/A. Pure.
+ */
+export function planInstallOps(paths: Paths, facts: InstallFacts): Op[] {
+  const ops: Op[] = [];
+  const kernelTree = path.join(paths.installTree, facts.kernel);
+  const originalDir = tree.originalModules(paths, facts.module, facts.kernel, facts.arch);
+  const dirsMade = new Set<string>();
+  const mkdir = (dir: string): void => {
+    if (facts.existing.has(dir) || dirsMade.has(dir)) return;
+    dirsMade.add(dir);
+    ops.push({ op: 'mkdir', path: dir, existingParent: nearestExisting(dir, facts.existing, '/') });
+  };
+  if (facts.linkedVersion === undefined) {
+    for (const [, original] of facts.originals) {
+      if (original.kind !== 'found') continue;
+      const archived = path.join(originalDir, path.basename(original.file));
+      ops.push({ op: 'move', from: original.file, to: archived });
+      ops.push({ op: 'write', path: `${archived}.origin`, text: `${original.file}\n` });
+    }
+  }
+  const placed = new Set<string>();
+  for (const record of facts.conf.modules) {
+    const built = facts.builtFiles.get(record.destName);
+    if (built === undefined) continue;
+    const dir = destDir(paths, facts.kernel, record.destLocation);
+    mkdir(dir);
+    const dest = path.join(dir, path.basename(built));
+    const movedAway =
+      facts.linkedVersion === undefined &&
+      [...facts.originals.values()].some((o) => o.kind === 'found' && o.file === dest);
+    ops.push({ op: 'place', source: built, dest, replaces: facts.existing.has(dest) && !movedAway });
+    placed.add(dest);
+  }
+  for (const stale of facts.staleFiles) {
+    if (!placed.has(stale) && stale.startsWith(`${kernelTree}/`)) ops.push({ op: 'delete', path: stale });
+  }
+  const link = tree.kernelLink(paths, facts.module, facts.kernel, facts.arch);
+  ops.push({
+    op: 'link',
+    link,
+    target: tree.kernelLinkTarget(facts.version, facts.kernel, facts.arch),
+    previous:
+      facts.linkedVersion === undefined
+        ? undefined
+        : tree.kernelLinkTarget(facts.linkedVersion, facts.kernel, facts.arch),
+  });
+  return ops;
+}
+
+/** The installed files of a module version for a kernel: each module at its location or the raw one. */
+export async function readInstalledFiles(paths: Paths, conf: ModuleConf, kernel: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const record of conf.modules) {
+    for (const location of new Set([record.destLocation, record.rawDestLocation])) {
+      const file = await findModuleFile(destDir(paths, kernel, location), record.destName);
+      if (file !== undefined) {
+        files.push(file);
+        break;
+      }
+    }
+  }
+  return files;
+}
+
+/** Which of these paths (and their parent directories) exist now. */
+export async function readExisting(paths: readonly string[]): Promise<Set<string>> {
+  const existing = new Set<string>();
+  for (const p of paths) {
+    for (let current = p; current !== path.dirname(current); current = path.dirname(current)) {
+      if (existing.has(current)) break;
+      try {
+        await lstat(current);
+        existing.add(current);
+      } catch {
+        // Missing: its parent may exist.
+      }
+    }
+  }
+  return existing;
+}
+
+/** The files in a directory, or none. */
+export async function listFiles(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).map((f) => path.join(dir, f));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,212 @@
+import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { isErrno } from '../errors.ts';
+import type { Paths } from '../paths.ts';
+import { copyFileAtomic, fsyncDir, removeFile, symlinkAtomic, writeFileAtomic } from '../state/atomic.ts';
+import { tree } from '../state/tree.ts';
+
+/**
+ * One reversible step of a transaction on the module trees. Every destructive step is a rename to a fixed
+ * name beside the file (see {@link asidePath}), so it can be undone until the transaction commits, and
+ * every undo is safe whether or not the step ran: recovery after a crash undoes them all.
+ */
+export type Op =
+  /** Move a file (an original module into original_module/, or back). */
+  | { op: 'move'; from: string; to: string }
+  /** Create a new file with this text (an original module's .origin record). */
+  | { op: 'write'; path: string; text: string }
+  /** Copy a built module into place; `replaces`: a file is there now and is kept aside until commit. */
+  | { op: 'place'; source: string; dest: string; replaces: boolean }
+  /** Remove a file or directory (kept aside until commit). */
+  | { op: 'delete'; path: string }
+  /** Point a symlink at target; previous is its target before, if it existed. */
+  | { op: 'link'; link: string; target: string; previous: string | undefined }
+  /** Create a directory that does not exist yet, with its parents below `existingParent`. */
+  | { op: 'mkdir'; path: string; existingParent: string };
+
+export interface Journal {
+  command: string;
+  /** Kernels whose module trees the ops touch: depmod runs for them again after an undo. */
+  kernels: string[];
+  ops: Op[];
+  state: 'applying' | 'committing';
+}
+
+export function asidePath(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.kmodforge-old`);
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+/** rename, or copy + unlink across filesystems (the kernel's module tree may be on another one). */
+async function moveFile(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true });
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if (!isErrno(error, 'EXDEV')) throw error;
+    await copyFileAtomic(from, to);
+    await unlink(from);
+  }
+  await fsyncDir(path.dirname(to));
+}
+
+async function applyOp(op: Op): Promise<void> {
+  switch (op.op) {
+    case 'move':
+      await moveFile(op.from, op.to);
+      break;
+    case 'write':
+      await writeFileAtomic(op.path, op.text);
+      break;
+    case 'place':
+      if (op.replaces) await rename(op.dest, asidePath(op.dest));
+      await copyFileAtomic(op.source, op.dest);
+      break;
+    case 'delete':
+      await rename(op.path, asidePath(op.path));
+      await fsyncDir(path.dirname(op.path));
+      break;
+    case 'link':
+      await symlinkAtomic(op.target, op.link);
+      break;
+    case 'mkdir':
+      await mkdir(op.path, { recursive: true });
+      break;
+  }
+}
+
+async function removeStagingFiles(file: string): Promise<void> {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.tmp-`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (name.startsWith(prefix)) await rm(path.join(dir, name), { force: true });
+}
+
+async function undoOp(op: Op): Promise<void> {
+  switch (op.op) {
+    case 'move':
+      if (await exists(op.from)) {
+        // Not moved, or a cross-filesystem copy that never unlinked its source: drop any partial copy.
+        if (await exists(op.to)) await rm(op.to, { force: true });
+      } else if (await exists(op.to)) {
+        await moveFile(op.to, op.from);
+      }
+      await removeStagingFiles(op.to);
+      break;
+    case 'write':
+      await removeFile(op.path);
+      await removeStagingFiles(op.path);
+      break;
+    case 'place': {
+      const aside = asidePath(op.dest);
+      if (op.replaces) {
+        if (await exists(aside)) await rename(aside, op.dest);
+      } else {
+        await removeFile(op.dest);
+      }
+      await removeStagingFiles(op.dest);
+      break;
+    }
+    case 'delete': {
+      const aside = asidePath(op.path);
+      if (await exists(aside)) await rename(aside, op.path);
+      break;
+    }
+    case 'link':
+      if (op.previous === undefined) await removeFile(op.link);
+      else await symlinkAtomic(op.previous, op.link);
+      await removeStagingFiles(op.link);
+      break;
+    case 'mkdir':
+      await removeEmptyDirs(op.path, op.existingParent);
+      break;
+  }
+}
+
+/** Removes dir and then its parents while they are empty, up to (not including) `stop`. */
+export async function removeEmptyDirs(dir: string, stop: string): Promise<void> {
+  for (let current = dir; current.startsWith(`${stop}/`); current = path.dirname(current)) {
+    try {
+      await rmdir(current);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) continue;
+      if (isErrno(error, 'ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EBUSY')) return;
+      throw error;
+    }
+  }
+}
+
+async function writeJournal(paths: Paths, journal: Journal): Promise<void> {
+  await writeFileAtomic(tree.journal(paths), `${JSON.stringify(journal, null, 2)}\n`);
+}
+
+async function commit(paths: Paths, journal: Journal): Promise<void> {
+  await writeJournal(paths, { ...journal, state: 'committing' });
+  for (const op of journal.ops) {
+    if ((op.op === 'place' && op.replaces) || op.op === 'delete') {
+      await rm(asidePath(op.op === 'place' ? op.dest : op.path), { recursive: true, force: true });
+    }
+  }
+  await removeFile(tree.journal(paths));
+}
+
+async function undoAll(paths: Paths, journal: Journal): Promise<void> {
+  for (const op of [...journal.ops].reverse()) await undoOp(op);
+  await removeFile(tree.journal(paths));
+}
+
+/**
+ * Applies ops as one transaction: the journal is written first, then the ops; `beforeCommit` (depmod)
+ * runs last. Any failure undoes every op and rethrows; a crash leaves the journal for {@link recoverJournal}.
+ */
+export async function runTransaction(
+  paths: Paths,
+  journal: Omit<Journal, 'state'>,
+  beforeCommit: () => Promise<void>,
+  afterUndo: () => Promise<void>,
+): Promise<void> {
+  const full: Journal = { ...journal, state: 'applying' };
+  await writeJournal(paths, full);
+  try {
+    for (const op of full.ops) await applyOp(op);
+    await beforeCommit();
+  } catch (error) {
+    await undoAll(paths, full);
+    await afterUndo();
+    throw error;
+  }
+  await commit(paths, full);
+}
+
+/**
+ * Finishes what a killed command left: a transaction that was committing is completed, any other is
+ * undone; returns it (with the kernels to run depmod for) or undefined when there was none. Call with
+ * the state lock held.
+ */
+export async function recoverJournal(paths: Paths): Promise<Journal | undefined> {
+  let text: string;
+  try {
+    text = await readFile(tree.journal(paths), 'utf8');
+  } catch (error) {
+    if (isErrno(error, 'ENOENT')) return undefined;
+    throw error;
+  }
+  const journal = JSON.parse(text) as Journal;
+  if (journal.state === 'committing') await commit(paths, journal);
+  else await undoAll(paths, journal);
+  return journal;
+}

@@ -1,0 +1,80 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ModuleConf } from '../conf/module-conf.ts';
+import type { Paths } from '../paths.ts';
+import { moduleNameOf } from '../state/module-file.ts';
+import { tree } from '../state/tree.ts';
+import { destDir, listFiles } from './install-ops.ts';
+import type { Op } from './journal.ts';
+
+export interface ArchivedOriginal {
+  /** The file in original_module/K/A/. */
+  file: string;
+  /** Where it came from, from its .origin record. */
+  origin: string | undefined;
+}
+
+export interface UninstallFacts {
+  module: string;
+  kernel: string;
+  arch: string;
+  conf: ModuleConf;
+  installedFiles: readonly string[];
+  archived: readonly ArchivedOriginal[];
+  existing: ReadonlySet<string>;
+}
+
+/** The archived originals of a module for one kernel/arch, with their .origin records. */
+export async function readArchivedOriginals(
+  paths: Paths,
+  module: string,
+  kernel: string,
+  arch: string,
+): Promise<ArchivedOriginal[]> {
+  const files = (await listFiles(tree.originalModules(paths, module, kernel, arch))).filter((f) =>
+    /\.ko(\.gz|\.xz|\.zst)?$/.test(f),
+  );
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, origin: (await readFile(`${file}.origin`, 'utf8')).trim() };
+      } catch {
+        return { file, origin: undefined };
+      }
+    }),
+  );
+}
+
+/**
+ * The ops of an uninstall (dkms.in do_uninstall): delete the installed modules, put each archived original
+ * back where its .origin says (which must be inside the kernel's tree; else at DEST_MODULE_LOCATION as dkms
+ * 3.0.10 did), and remove kernel-K-A. Pure.
+ */
+export function planUninstallOps(paths: Paths, facts: UninstallFacts): Op[] {
+  const ops: Op[] = facts.installedFiles.map((file): Op => ({ op: 'delete', path: file }));
+  const kernelTree = path.join(paths.installTree, facts.kernel);
+  const made = new Set<string>();
+  for (const original of facts.archived) {
+    const name = moduleNameOf(original.file);
+    const record = facts.conf.modules.find((m) => m.destName === name);
+    const fallback = path.join(
+      destDir(paths, facts.kernel, record?.rawDestLocation ?? '/updates'),
+      path.basename(original.file),
+    );
+    const target =
+      original.origin !== undefined && path.resolve(original.origin).startsWith(`${kernelTree}/`)
+        ? path.resolve(original.origin)
+        : fallback;
+    const dir = path.dirname(target);
+    if (!facts.existing.has(dir) && !made.has(dir)) {
+      made.add(dir);
+      let parent = dir;
+      while (!facts.existing.has(parent) && parent !== path.dirname(parent)) parent = path.dirname(parent);
+      ops.push({ op: 'mkdir', path: dir, existingParent: parent });
+    }
+    ops.push({ op: 'move', from: original.file, to: target });
+    if (original.origin !== undefined) ops.push({ op: 'delete', path: `${original.file}.origin` });
+  }
+  ops.push({ op: 'delete', path: tree.kernelLink(paths, facts.module, facts.kernel, facts.arch) });
+  return ops;
+}
