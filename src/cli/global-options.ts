@@ -24,6 +24,7 @@ export interface GlobalOptions {
   verbose: boolean;
   json: boolean;
   destDir: string | undefined;
+  templateKernel: string | undefined;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -60,6 +61,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--all-kernels', 'every kernel of the system that has headers')
     .option('--force', 'redo what is already done; override safety checks')
     .option('--no-depmod', 'do not run depmod')
+    .option('--templatekernel <kernel>', 'match: the kernel whose installed modules to copy')
     .option(
       '--destdir <dir>',
       'install into this staging tree only; the live system and the state stay as they are',
@@ -109,5 +111,6 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     verbose: values['verbose'] === true,
     json: values['json'] === true,
     destDir: str(values, 'destdir'),
+    templateKernel: str(values, 'templatekernel'),
   };
 }

@@ -11,6 +11,7 @@ import { registerBuild } from './commands/build.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerInstall } from './commands/install.ts';
 import { registerRemove } from './commands/remove.ts';
+import { registerAutoinstall } from './commands/autoinstall.ts';
 
 export const version = '0.1.0';
 
@@ -30,6 +31,7 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   registerBuild(program, io, dispatch);
   registerInstall(program, io, dispatch);
   for (const mode of ['uninstall', 'unbuild', 'remove'] as const) registerRemove(program, io, dispatch, mode);
+  registerAutoinstall(program, io, dispatch);
   registerStatus(program, io, dispatch);
   return program;
 }

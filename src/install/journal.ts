@@ -179,6 +179,20 @@ export async function runTransaction(
   beforeCommit: () => Promise<void>,
   afterUndo: () => Promise<void>,
 ): Promise<void> {
+  // Builds run in parallel, but there is one journal: transactions take turns.
+  const turn = transactionQueue.then(() => applyTransaction(paths, journal, beforeCommit, afterUndo));
+  transactionQueue = turn.catch(() => undefined);
+  return turn;
+}
+
+let transactionQueue: Promise<unknown> = Promise.resolve();
+
+async function applyTransaction(
+  paths: Paths,
+  journal: Omit<Journal, 'state'>,
+  beforeCommit: () => Promise<void>,
+  afterUndo: () => Promise<void>,
+): Promise<void> {
   const full: Journal = { ...journal, state: 'applying' };
   await writeJournal(paths, full);
   try {

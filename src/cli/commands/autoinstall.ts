@@ -1,0 +1,143 @@
+import type { Command } from 'commander';
+import { autoinstall, planAutoinstallExitCode, type AutoinstallEntry } from '../../commands/autoinstall.ts';
+import { kernelPrerm } from '../../commands/kernel-hooks.ts';
+import { matchKernel } from '../../commands/match.ts';
+import { withMutation } from '../../commands/mutation.ts';
+import { planInstallExitCode } from '../../commands/install.ts';
+import { resolveTargets } from '../../commands/targets.ts';
+import type { Context } from '../../context.ts';
+import { KmodError } from '../../errors.ts';
+import type { KernelTarget } from '../../kernel/target.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { GlobalOptions } from '../global-options.ts';
+import type { Io } from '../io.ts';
+import { renderError, writeJson } from '../render.ts';
+import { renderInstallOutcomes } from './install.ts';
+import { readSpec } from './module-command.ts';
+
+function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly AutoinstallEntry[]): void {
+  if (options.json) {
+    for (const e of entries) {
+      writeJson(io, {
+        type: 'autoinstall',
+        module: e.module,
+        version: e.version,
+        kernel: e.kernel,
+        arch: e.arch,
+        result: e.result,
+        missing: e.missing,
+        error:
+          e.error === undefined
+            ? null
+            : { code: e.error.code, message: e.error.message, exitCode: e.error.exitCode },
+      });
+    }
+    return;
+  }
+  for (const e of entries) {
+    if (e.result === 'failed' && e.error !== undefined) renderError(io, false, e.error);
+    if (e.result === 'missing-deps')
+      io.err(
+        `${e.module}/${e.version} autoinstall failed due to missing dependencies: ${e.missing.join(' ')}\n`,
+      );
+  }
+  const kernels = [...new Set(entries.map((e) => e.kernel))];
+  for (const kernel of kernels) {
+    const of = (result: AutoinstallEntry['result']): string[] =>
+      entries.filter((e) => e.kernel === kernel && e.result === result).map((e) => e.module);
+    const line = (label: string, modules: string[]): void => {
+      if (modules.length > 0 && !options.quiet)
+        io.out(`Autoinstall on ${kernel} ${label} for module(s) ${modules.join(' ')}.\n`);
+    };
+    line('succeeded', of('installed'));
+    line('was skipped', of('skipped'));
+    const failed = entries.filter(
+      (e) => e.kernel === kernel && (e.result === 'failed' || e.result === 'missing-deps'),
+    );
+    line(
+      'failed',
+      failed.map((e) => `${e.module}(${e.error?.exitCode ?? 13})`),
+    );
+  }
+  if (planAutoinstallExitCode(entries) !== 0)
+    io.err(
+      'Error! One or more modules failed to install during autoinstall.\nRefer to previous errors for more information.\n',
+    );
+}
+
+/** The one kernel dkms's kernel_* and match actions take; exit 4 for none or several. */
+async function oneTarget(ctx: Context, options: GlobalOptions, action: string): Promise<KernelTarget> {
+  if (options.kernels.length !== 1 || options.all) {
+    throw new KmodError('KERNEL_COUNT', `The action ${action} needs exactly one kernel: -k <kernel>.`);
+  }
+  const [target] = await resolveTargets(ctx, options);
+  if (target === undefined)
+    throw new KmodError('KERNEL_COUNT', `The action ${action} needs exactly one kernel: -k <kernel>.`);
+  return target;
+}
+
+export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch): void {
+  const auto = program
+    .command('autoinstall')
+    .description(
+      'build and install the latest version of every AUTOINSTALL module not yet installed on the kernels given (default: the running kernel)',
+    );
+  defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) => {
+    if (options.all)
+      throw new KmodError('ALL_BANNED', 'The action autoinstall does not support the --all parameter.');
+    const targets = await resolveTargets(ctx, options);
+    const entries = await withMutation(ctx, () => autoinstall(ctx, { targets, noDepmod: options.noDepmod }));
+    renderAutoinstall(io, options, entries);
+    return planAutoinstallExitCode(entries);
+  });
+
+  const postinst = program
+    .command('kernel_postinst')
+    .alias('kernel-postinst')
+    .description('after a kernel is installed: autoinstall for it (-k required)');
+  defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) => {
+    const target = await oneTarget(ctx, options, 'kernel_postinst');
+    const entries = await withMutation(ctx, () =>
+      autoinstall(ctx, { targets: [target], noDepmod: options.noDepmod }),
+    );
+    renderAutoinstall(io, options, entries);
+    return planAutoinstallExitCode(entries);
+  });
+
+  const prerm = program
+    .command('kernel_prerm')
+    .alias('kernel-prerm')
+    .description('before a kernel is removed: unbuild every module built for it (-k required)');
+  defineAction<[]>(prerm, io, dispatch, async ({ options, ctx }) => {
+    const target = await oneTarget(ctx, options, 'kernel_prerm');
+    const outcomes = await withMutation(ctx, () => kernelPrerm(ctx, target));
+    for (const o of outcomes) {
+      if (options.json) writeJson(io, { type: 'kernel_prerm', ...o });
+      else if (!options.quiet) io.out(`Unbuilt ${o.module}/${o.version} for ${o.kernel} (${o.arch})\n`);
+    }
+    return 0;
+  });
+
+  const match = program
+    .command('match')
+    .description('install on -k every module installed on --templatekernel')
+    .argument('[module]', 'only this module');
+  defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
+    if (options.templateKernel === undefined) {
+      throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {
+        hint: 'Usage: match --templatekernel=<kernel-version> -k <kernel-version> [module]',
+      });
+    }
+    const template = options.templateKernel;
+    const target = await oneTarget(ctx, options, 'match');
+    const spec = await readSpec(arg, options);
+    const module = spec?.kind === 'registered' ? spec.module : undefined;
+    const outcomes = await withMutation(ctx, () =>
+      matchKernel(ctx, { template, target, module, noDepmod: options.noDepmod }),
+    );
+    if (outcomes.length === 0 && !options.json && !options.quiet)
+      io.out('There is nothing to be done for this match.\n');
+    renderInstallOutcomes(io, options, outcomes);
+    return planInstallExitCode(outcomes);
+  });
+}

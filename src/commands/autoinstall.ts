@@ -1,0 +1,201 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { runTasks } from '../build/schedule.ts';
+import type { Context } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import { runDepmod } from '../install/depmod.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import { readKernelLink, readModuleStates } from '../state/read-state.ts';
+import { readRegisteredConf } from '../state/registered.ts';
+import { compareKernelReleases } from '../version/kernel.ts';
+import { installModule, type InstallOutcome } from './install.ts';
+
+export type AutoinstallResult = 'installed' | 'skipped' | 'failed' | 'missing-deps' | 'already-installed';
+
+export interface AutoinstallEntry {
+  module: string;
+  version: string;
+  kernel: string;
+  arch: string;
+  result: AutoinstallResult;
+  error: KmodError | undefined;
+  /** For missing-deps: the BUILD_DEPENDS that could not be installed first. */
+  missing: string[];
+}
+
+export interface AutoinstallCandidate {
+  module: string;
+  version: string;
+  depends: string[];
+}
+
+/** The latest added version of every module, newest by `sort -V` as dkms picks it. */
+export async function readLatestVersions(ctx: Context): Promise<{ module: string; version: string }[]> {
+  const latest = new Map<string, string>();
+  for (const state of await readModuleStates(ctx.paths)) {
+    if (state.broken) continue;
+    const current = latest.get(state.module);
+    if (current === undefined || compareKernelReleases(state.version, current) > 0)
+      latest.set(state.module, state.version);
+  }
+  return [...latest].map(([module, version]) => ({ module, version }));
+}
+
+/**
+ * Splits autoinstall candidates into those whose BUILD_DEPENDS can be met (installed already or among the
+ * candidates) and those that cannot. Pure; cycles are left to the scheduler, which reports them.
+ */
+export function planAutoinstall(
+  candidates: readonly AutoinstallCandidate[],
+  installed: ReadonlySet<string>,
+): { runnable: AutoinstallCandidate[]; missing: Map<string, string[]> } {
+  const names = new Set(candidates.map((c) => c.module));
+  const missing = new Map<string, string[]>();
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const c of candidates) {
+      if (missing.has(c.module)) continue;
+      const lacking = c.depends.filter((d) => !installed.has(d) && (!names.has(d) || missing.has(d)));
+      if (lacking.length > 0) {
+        missing.set(c.module, lacking);
+        changed = true;
+      }
+    }
+  }
+  return { runnable: candidates.filter((c) => !missing.has(c.module)), missing };
+}
+
+async function noAutoinstall(ctx: Context): Promise<boolean> {
+  try {
+    await access(path.join(ctx.paths.etcDkms, 'no-autoinstall'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function entryOf(outcome: InstallOutcome): AutoinstallEntry {
+  const result: AutoinstallResult =
+    outcome.status === 'excluded'
+      ? 'skipped'
+      : outcome.status === 'failed'
+        ? 'failed'
+        : outcome.status === 'already-installed'
+          ? 'already-installed'
+          : 'installed';
+  return {
+    module: outcome.module,
+    version: outcome.version,
+    kernel: outcome.kernel,
+    arch: outcome.arch,
+    result,
+    error: outcome.error,
+    missing: [],
+  };
+}
+
+/**
+ * dkms autoinstall for each kernel: the latest version of every AUTOINSTALL module not installed there yet,
+ * built and installed in BUILD_DEPENDS order, independent ones in parallel; then one depmod per kernel.
+ */
+export async function autoinstall(
+  ctx: Context,
+  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
+): Promise<AutoinstallEntry[]> {
+  if (await noAutoinstall(ctx)) {
+    ctx.emit({
+      type: 'info',
+      message: `Automatic installation of modules has been disabled by ${path.join(ctx.paths.etcDkms, 'no-autoinstall')}.`,
+    });
+    return [];
+  }
+  const latest = await readLatestVersions(ctx);
+  const entries: AutoinstallEntry[] = [];
+  const tasks = [];
+  const touched = new Set<string>();
+  for (const target of options.targets) {
+    const installed = new Set<string>();
+    const candidates: AutoinstallCandidate[] = [];
+    for (const { module, version } of latest) {
+      if ((await readKernelLink(ctx.paths, module, target.release, target.arch)) !== undefined) {
+        installed.add(module);
+        continue;
+      }
+      try {
+        const { conf } = await readRegisteredConf(ctx, module, version, target);
+        if (conf.autoinstall) candidates.push({ module, version, depends: conf.buildDepends });
+      } catch (error) {
+        if (!(error instanceof KmodError)) throw error;
+        entries.push({
+          module,
+          version,
+          kernel: target.release,
+          arch: target.arch,
+          result: 'failed',
+          error,
+          missing: [],
+        });
+      }
+    }
+    const { runnable, missing } = planAutoinstall(candidates, installed);
+    for (const [module, lacking] of missing) {
+      const version = candidates.find((c) => c.module === module)?.version ?? '';
+      entries.push({
+        module,
+        version,
+        kernel: target.release,
+        arch: target.arch,
+        result: 'missing-deps',
+        error: undefined,
+        missing: lacking,
+      });
+    }
+    const id = (module: string): string => `${module}@${target.release}/${target.arch}`;
+    for (const c of runnable) {
+      touched.add(target.release);
+      tasks.push({
+        id: id(c.module),
+        after: c.depends.filter((d) => !installed.has(d)).map(id),
+        run: async () => {
+          const [outcome] = await installModule(ctx, {
+            module: c.module,
+            version: c.version,
+            targets: [target],
+            force: false,
+            directives: [],
+            noDepmod: true,
+          });
+          if (outcome?.status === 'failed')
+            throw outcome.error ?? new KmodError('INSTALL_FAILED', `${c.module}/${c.version} failed`);
+          if (outcome === undefined) throw new Error('install returned nothing');
+          return entryOf(outcome);
+        },
+        module: c,
+        target,
+      });
+    }
+  }
+  const outcomes = await runTasks(tasks, ctx.jobs);
+  for (const [i, outcome] of outcomes.entries()) {
+    const task = tasks[i];
+    if (task === undefined) continue;
+    const base = {
+      module: task.module.module,
+      version: task.module.version,
+      kernel: task.target.release,
+      arch: task.target.arch,
+    };
+    if (outcome.ok) entries.push(outcome.value);
+    else if ('error' in outcome) {
+      if (!(outcome.error instanceof KmodError)) throw outcome.error;
+      entries.push({ ...base, result: 'failed', error: outcome.error, missing: [] });
+    } else entries.push({ ...base, result: 'missing-deps', error: undefined, missing: task.module.depends });
+  }
+  if (!options.noDepmod) for (const kernel of touched) await runDepmod(ctx.paths, kernel, ctx.emit);
+  return entries;
+}
+
+export function planAutoinstallExitCode(entries: readonly AutoinstallEntry[]): number {
+  return entries.some((e) => e.result === 'failed' || e.result === 'missing-deps') ? 11 : 0;
+}
