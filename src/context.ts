@@ -31,11 +31,17 @@ export interface Context {
   /** Job budget shared by all builds of a command. */
   jobs: number;
   emit: (event: KmodEvent) => void;
+  /**
+   * Test seam for the crash-safety tests: SIGKILL this process right after the transaction step with this
+   * index (from KMODFORGE_TEST_KILL_AFTER_OP), to prove that any interruption is recovered.
+   */
+  killAfterOp: number | undefined;
 }
 
 export interface ContextOptions extends PathOptions {
   jobs?: number | undefined;
   emit?: ((event: KmodEvent) => void) | undefined;
+  killAfterOp?: number | undefined;
 }
 
 export async function createContext(options: ContextOptions = {}): Promise<Context> {
@@ -49,5 +55,6 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
     runningKernel: os.release(),
     jobs: options.jobs ?? config.jobs ?? os.availableParallelism(),
     emit: options.emit ?? (() => undefined),
+    killAfterOp: options.killAfterOp,
   };
 }

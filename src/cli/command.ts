@@ -38,6 +38,7 @@ export function defineAction<A extends unknown[]>(
         installTree: options.installTree,
         kernelSourceDir: options.kernelSourceDir,
         jobs: options.jobs,
+        killAfterOp: parseKillAfterOp(process.env['KMODFORGE_TEST_KILL_AFTER_OP']),
         emit: (event) => {
           renderEvent(io, options, event);
         },
@@ -47,4 +48,8 @@ export function defineAction<A extends unknown[]>(
       return action({ options, ctx, io }, ...args);
     })();
   });
+}
+
+function parseKillAfterOp(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
 }

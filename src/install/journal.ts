@@ -154,8 +154,9 @@ async function writeJournal(paths: Paths, journal: Journal): Promise<void> {
   await writeFileAtomic(tree.journal(paths), `${JSON.stringify(journal, null, 2)}\n`);
 }
 
-async function commit(paths: Paths, journal: Journal): Promise<void> {
+async function commit(paths: Paths, journal: Journal, killWhileCommitting = false): Promise<void> {
   await writeJournal(paths, { ...journal, state: 'committing' });
+  if (killWhileCommitting) process.kill(process.pid, 'SIGKILL');
   for (const op of journal.ops) {
     if ((op.op === 'place' && op.replaces) || op.op === 'delete') {
       await rm(asidePath(op.op === 'place' ? op.dest : op.path), { recursive: true, force: true });
@@ -178,9 +179,10 @@ export async function runTransaction(
   journal: Omit<Journal, 'state'>,
   beforeCommit: () => Promise<void>,
   afterUndo: () => Promise<void>,
+  killAfterOp?: number,
 ): Promise<void> {
   // Builds run in parallel, but there is one journal: transactions take turns.
-  const turn = transactionQueue.then(() => applyTransaction(paths, journal, beforeCommit, afterUndo));
+  const turn = transactionQueue.then(() => applyTransaction(paths, journal, { beforeCommit, afterUndo, killAfterOp }));
   transactionQueue = turn.catch(() => undefined);
   return turn;
 }
@@ -190,20 +192,22 @@ let transactionQueue: Promise<unknown> = Promise.resolve();
 async function applyTransaction(
   paths: Paths,
   journal: Omit<Journal, 'state'>,
-  beforeCommit: () => Promise<void>,
-  afterUndo: () => Promise<void>,
+  steps: { beforeCommit: () => Promise<void>; afterUndo: () => Promise<void>; killAfterOp: number | undefined },
 ): Promise<void> {
   const full: Journal = { ...journal, state: 'applying' };
   await writeJournal(paths, full);
   try {
-    for (const op of full.ops) await applyOp(op);
-    await beforeCommit();
+    for (const [index, op] of full.ops.entries()) {
+      await applyOp(op);
+      if (index === steps.killAfterOp) process.kill(process.pid, 'SIGKILL');
+    }
+    await steps.beforeCommit();
   } catch (error) {
     await undoAll(paths, full);
-    await afterUndo();
+    await steps.afterUndo();
     throw error;
   }
-  await commit(paths, full);
+  await commit(paths, full, steps.killAfterOp === full.ops.length);
 }
 
 /**
