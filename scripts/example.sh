@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: build the example module (examples/hello) for every installed kernel into a throwaway
-# root and print its status. Installs what it needs first: make and a compiler, kernel headers when there
+# The main job: build and install the example module (examples/hello) for every installed kernel into a
+# throwaway root, and print its status. Installs what it needs first: make and a compiler, kernel headers when there
 # are none, and kmodforge's own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,8 +11,19 @@ bash scripts/apt-deps.sh "${deps[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run --silent build
 
+# A throwaway root that shares this machine's kernels: <root>/lib/modules/<kernel>/build leads to the
+# real headers (a relative link, because --root reads absolute links inside the root).
 root=$(mktemp -d /tmp/kmodforge-example.XXXXXX)
-trees=(--dkmstree "$root/var/lib/dkms" --sourcetree "$root/usr/src")
-./bin/kmodforge.js build ./examples/hello --all-kernels "${trees[@]}"
-./bin/kmodforge.js status "${trees[@]}"
+for build in /lib/modules/*/build; do
+  [ -d "$build/include" ] || continue
+  kernel_dir="$root/lib/modules/$(basename "$(dirname "$build")")"
+  mkdir -p "$kernel_dir"
+  ln -s "$(realpath --relative-to="$kernel_dir" "$(realpath "$build")")" "$kernel_dir/build"
+  : >"$kernel_dir/modules.dep"
+done
+mkdir -p "$root/etc" && cp /etc/os-release "$root/etc/"
+
+./bin/kmodforge.js --root "$root" install ./examples/hello --all-kernels
+./bin/kmodforge.js --root "$root" status
+find "$root/lib/modules" -name '*.ko' | sort
 echo "The throwaway root is $root"
