@@ -41,9 +41,31 @@ export async function readLatestVersions(ctx: Context): Promise<{ module: string
   return [...latest].map(([module, version]) => ({ module, version }));
 }
 
+/** BUILD_DEPENDS cycles among the candidates, each as the path that closes it (a → b → a). */
+export function findDependencyCycles(candidates: readonly AutoinstallCandidate[]): string[][] {
+  const byName = new Map(candidates.map((c) => [c.module, c]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (name: string): void => {
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const dep of byName.get(name)?.depends ?? []) {
+      if (!byName.has(dep)) continue;
+      if (state.get(dep) === 'visiting') cycles.push([...stack.slice(stack.indexOf(dep)), dep]);
+      else if (state.get(dep) === undefined) visit(dep);
+    }
+    stack.pop();
+    state.set(name, 'done');
+  };
+  for (const c of candidates) if (state.get(c.module) === undefined) visit(c.module);
+  return cycles;
+}
+
 /**
  * Splits autoinstall candidates into those whose BUILD_DEPENDS can be met (installed already or among the
- * candidates) and those that cannot. Pure; cycles are left to the scheduler, which reports them.
+ * candidates) and those that cannot: a dependency that is neither, one that cannot itself be installed,
+ * or a dependency cycle (named as "cycle a -> b -> a"). Pure.
  */
 export function planAutoinstall(
   candidates: readonly AutoinstallCandidate[],
@@ -51,6 +73,9 @@ export function planAutoinstall(
 ): { runnable: AutoinstallCandidate[]; missing: Map<string, string[]> } {
   const names = new Set(candidates.map((c) => c.module));
   const missing = new Map<string, string[]>();
+  for (const cycle of findDependencyCycles(candidates.filter((c) => !installed.has(c.module)))) {
+    for (const module of cycle) missing.set(module, [`cycle ${cycle.join(' -> ')}`]);
+  }
   let changed = true;
   while (changed) {
     changed = false;

@@ -306,7 +306,8 @@ export async function installModule(ctx: Context, options: InstallOptions): Prom
         ops: prepared.flatMap((p) => p.ops),
       },
       depmodAll,
-      depmodAll, ctx.killAfterOp,
+      depmodAll,
+      ctx.killAfterOp,
     );
   } catch (error) {
     if (!(error instanceof KmodError)) throw error;

@@ -141,8 +141,12 @@ export async function removeModule(
       // The module's own directory goes too when this version is all it holds (no other version, no
       // kernel link, no archived original), so that nothing of it is left even if we are killed.
       const moduleDir = tree.module(ctx.paths, module);
-      const links = new Set(uninstalled.map((t) => path.basename(tree.kernelLink(ctx.paths, module, t.release, t.arch))));
-      const others = (await entries(moduleDir)).filter((e) => e !== version && !links.has(e) && !e.startsWith('.'));
+      const links = new Set(
+        uninstalled.map((t) => path.basename(tree.kernelLink(ctx.paths, module, t.release, t.arch))),
+      );
+      const others = (await entries(moduleDir)).filter(
+        (e) => e !== version && !links.has(e) && !e.startsWith('.'),
+      );
       ops.push({ op: 'delete', path: others.length === 0 ? moduleDir : versionDir });
       removedVersion = true;
     }
@@ -159,7 +163,8 @@ export async function removeModule(
     ctx.paths,
     { command: `${mode} ${module}/${version}`, kernels, ops },
     depmodAll,
-    depmodAll, ctx.killAfterOp,
+    depmodAll,
+    ctx.killAfterOp,
   );
   for (const { t, conf } of confs) {
     if (conf.scripts.postRemove !== undefined && !removedVersion) {

@@ -182,7 +182,9 @@ export async function runTransaction(
   killAfterOp?: number,
 ): Promise<void> {
   // Builds run in parallel, but there is one journal: transactions take turns.
-  const turn = transactionQueue.then(() => applyTransaction(paths, journal, { beforeCommit, afterUndo, killAfterOp }));
+  const turn = transactionQueue.then(() =>
+    applyTransaction(paths, journal, { beforeCommit, afterUndo, killAfterOp }),
+  );
   transactionQueue = turn.catch(() => undefined);
   return turn;
 }
@@ -192,7 +194,11 @@ let transactionQueue: Promise<unknown> = Promise.resolve();
 async function applyTransaction(
   paths: Paths,
   journal: Omit<Journal, 'state'>,
-  steps: { beforeCommit: () => Promise<void>; afterUndo: () => Promise<void>; killAfterOp: number | undefined },
+  steps: {
+    beforeCommit: () => Promise<void>;
+    afterUndo: () => Promise<void>;
+    killAfterOp: number | undefined;
+  },
 ): Promise<void> {
   const full: Journal = { ...journal, state: 'applying' };
   await writeJournal(paths, full);

@@ -66,6 +66,7 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
         targets,
         force: options.force,
         directives: options.directives,
+        noDepmod: options.noDepmod,
       });
     });
     renderOutcomes(io, options, outcomes);

@@ -1,0 +1,184 @@
+/**
+ * Test support: throwaway system roots for running the real CLI (`--root`) against the real kernel headers.
+ *
+ * A root looks like the live system as far as kmodforge is concerned:
+ *
+ * - `<root>/lib/modules/<K>/build`: a RELATIVE link to the real headers of every installed kernel (an
+ *   absolute link would be re-rooted by kmodforge's `--root` handling, see src/kernel/discover.ts
+ *   resolveInRoot, and lead to `<root>/usr/src/…`, which does not exist);
+ * - `<root>/lib/modules/<K>/modules.dep`, empty, so that depmod runs (with `-b <root>`), as it does for a
+ *   kernel whose image is installed;
+ * - `<root>/etc/os-release`, the host's, so the distro rules (Debian: `/updates/dkms`) apply.
+ */
+import { execFile as execFileCallback } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { runCli, type CliRun } from './cli.ts';
+import { installedKernels, repoRoot } from './debian-dkms.ts';
+
+const execFile = promisify(execFileCallback);
+
+export interface TestRootOptions {
+  /** Kernels to set up (default: every installed kernel with headers). */
+  kernels?: readonly string[];
+  /** Prefix of the temporary directory's name. */
+  prefix?: string;
+}
+
+export interface TestRoot {
+  root: string;
+  /** The kernels set up in the root, sorted. */
+  kernels: string[];
+  /** `<root>/var/lib/dkms`. */
+  dkmsTree: string;
+  /** `<root>/usr/src`. */
+  sourceTree: string;
+  /** `<root>/lib/modules`. */
+  installTree: string;
+  /** Runs `kmodforge --root <root> ...args` in-process. */
+  cli: (...args: string[]) => Promise<CliRun>;
+  /** Removes the root. */
+  cleanup: () => Promise<void>;
+}
+
+/** Creates a throwaway root under os.tmpdir(); see the file comment. */
+export async function makeTestRoot(options: TestRootOptions = {}): Promise<TestRoot> {
+  const kernels = [...(options.kernels ?? installedKernels())].sort();
+  if (kernels.length === 0) throw new Error('no kernel with headers in /lib/modules: cannot make a test root');
+  const root = await mkdtemp(path.join(os.tmpdir(), options.prefix ?? 'kmf-root-'));
+  const installTree = path.join(root, 'lib', 'modules');
+  for (const kernel of kernels) {
+    const dir = path.join(installTree, kernel);
+    await mkdir(dir, { recursive: true });
+    const headers = await realpath(path.join('/lib/modules', kernel, 'build'));
+    await symlink(path.relative(dir, headers), path.join(dir, 'build'));
+    await writeFile(path.join(dir, 'modules.dep'), '');
+  }
+  await mkdir(path.join(root, 'etc'), { recursive: true });
+  await cp('/etc/os-release', path.join(root, 'etc', 'os-release'), { dereference: true });
+  await mkdir(path.join(root, 'usr', 'src'), { recursive: true });
+  return {
+    root,
+    kernels,
+    dkmsTree: path.join(root, 'var', 'lib', 'dkms'),
+    sourceTree: path.join(root, 'usr', 'src'),
+    installTree,
+    cli: (...args: string[]) => runCli('--root', root, ...args),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+export interface SnapshotOptions {
+  /** Leaves out entries whose path (relative to the snapshot's directory) matches. */
+  ignore?: RegExp;
+}
+
+/**
+ * Every entry below `dir`, sorted by path, without following symlinks: `path/` for a directory,
+ * `path mode sha256` for a file, `path -> target` for a link. A missing `dir` gives []. Two equal
+ * snapshots mean nothing was created, deleted, changed, re-linked or chmod-ed.
+ */
+export async function snapshotTree(dir: string, options: SnapshotOptions = {}): Promise<string[]> {
+  const lines: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(path.join(dir, relative));
+    } catch (error) {
+      if (relative === '' && (error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const name of names) {
+      const rel = relative === '' ? name : `${relative}/${name}`;
+      if (options.ignore?.test(rel) === true) continue;
+      const full = path.join(dir, rel);
+      const stat = await lstat(full);
+      if (stat.isSymbolicLink()) lines.push(`${rel} -> ${await readlink(full)}`);
+      else if (stat.isDirectory()) {
+        lines.push(`${rel}/`);
+        await walk(rel);
+      } else {
+        const mode = (stat.mode & 0o7777).toString(8);
+        lines.push(`${rel} ${mode} ${await sha256File(full)}`);
+      }
+    }
+  };
+  await walk('');
+  return lines.sort();
+}
+
+/** What depmod writes next to modules.dep: `<K>/modules.*` in a snapshot of the install tree. */
+export const depmodOutputs = /^[^/]+\/modules\.[^/]+$/;
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+/** The kernel of a flavor among `kernels` ("amd64" → 6.1.0-NN-amd64, "rt-amd64" → 6.1.0-NN-rt-amd64). */
+export function kernelOfFlavor(kernels: readonly string[], flavor: string): string {
+  const found = kernels.find((k) => new RegExp(`^\\d+\\.\\d+\\.\\d+-\\d+-${flavor}$`).test(k));
+  if (found === undefined) throw new Error(`no ${flavor} kernel among ${kernels.join(', ')}`);
+  return found;
+}
+
+/** The directory of a module fixture, test/fixtures/modules/<name>. */
+export function fixtureDir(name: string): string {
+  return path.join(repoRoot, 'test', 'fixtures', 'modules', name);
+}
+
+/**
+ * Copies a module fixture to `dest` (created), then applies `edits`: per file relative to the fixture,
+ * a function from its text to the new text. Modes (executable scripts) are kept.
+ */
+export async function copyFixture(
+  name: string,
+  dest: string,
+  edits: Readonly<Record<string, (text: string) => string>> = {},
+): Promise<string> {
+  await mkdir(path.dirname(dest), { recursive: true });
+  await cp(fixtureDir(name), dest, { recursive: true });
+  for (const [file, edit] of Object.entries(edits)) {
+    const full = path.join(dest, file);
+    await writeFile(full, edit(await readFile(full, 'utf8')));
+  }
+  return dest;
+}
+
+/** A fresh temporary directory (not inside any test root). */
+export async function makeTempDir(prefix = 'kmf-tmp-'): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+/** `modinfo -F <field> <file>`, trimmed (multiple values are newline-separated). */
+export async function modinfo(field: string, file: string): Promise<string> {
+  const { stdout } = await execFile('modinfo', ['-F', field, file]);
+  return stdout.trim();
+}
+
+/** Runs a command, throwing with its output when it fails. */
+export async function run(file: string, args: readonly string[], cwd?: string): Promise<string> {
+  try {
+    const { stdout } = await execFile(file, [...args], {
+      maxBuffer: 64 * 1024 * 1024,
+      ...(cwd === undefined ? {} : { cwd }),
+    });
+    return stdout;
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${file} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Status lines of `kmodforge status [args]` in a root (asserting it succeeded). */
+export async function statusLines(testRoot: TestRoot, ...args: string[]): Promise<string[]> {
+  const { code, stdout, stderr } = await testRoot.cli('status', ...args);
+  if (code !== 0) throw new Error(`status ${args.join(' ')} exited ${code}: ${stderr}`);
+  return stdout.split('\n').filter((l) => l !== '');
+}
