@@ -1,7 +1,9 @@
 import os from 'node:os';
 import { readKmodforgeConfig, type KmodforgeConfig } from './config/kmodforge-config.ts';
 import { readDistro, type Distro } from './conf/distro.ts';
-import { resolvePaths, type PathOptions, type Paths } from './paths.ts';
+import { readFrameworkConf, type FrameworkConf } from './config/framework-conf.ts';
+import { resolvePaths, underRoot, type PathOptions, type Paths } from './paths.ts';
+import { planSigningSettings, type SigningSettings } from './sign/sign-settings.ts';
 
 /** Progress and warnings from the core; the CLI renders them as text or NDJSON. */
 export type KmodEvent =
@@ -23,6 +25,9 @@ export type KmodEvent =
 export interface Context {
   paths: Paths;
   config: KmodforgeConfig;
+  /** /etc/dkms/framework.conf and framework.conf.d, read as data. */
+  framework: FrameworkConf;
+  signing: SigningSettings;
   distro: Distro;
   /** `uname -m` of this machine: the arch when neither -a nor the kernel release names one. */
   hostArch: string;
@@ -42,18 +47,42 @@ export interface ContextOptions extends PathOptions {
   jobs?: number | undefined;
   emit?: ((event: KmodEvent) => void) | undefined;
   killAfterOp?: number | undefined;
+  requireSignature?: boolean | undefined;
 }
 
+/**
+ * Reads the system's configuration under the root: framework.conf first, since its trees apply where no
+ * --dkmstree/--sourcetree/--installtree is given, then kmodforge's config.
+ */
 export async function createContext(options: ContextOptions = {}): Promise<Context> {
-  const paths = resolvePaths(options);
+  const root = options.root ?? '/';
+  const framework = await readFrameworkConf(underRoot(root, '/etc/dkms'));
+  const fw = framework.values;
+  const paths = resolvePaths({
+    ...options,
+    dkmsTree: options.dkmsTree ?? (fw.dkms_tree === undefined ? undefined : underRoot(root, fw.dkms_tree)),
+    sourceTree:
+      options.sourceTree ?? (fw.source_tree === undefined ? undefined : underRoot(root, fw.source_tree)),
+    installTree:
+      options.installTree ?? (fw.install_tree === undefined ? undefined : underRoot(root, fw.install_tree)),
+  });
   const config = await readKmodforgeConfig(paths);
+  const parallelJobs =
+    fw.parallel_jobs !== undefined && /^\d+$/.test(fw.parallel_jobs) ? Number(fw.parallel_jobs) : undefined;
   return {
     paths,
     config,
+    framework,
+    signing: planSigningSettings({
+      root: paths.root,
+      framework,
+      config: config.signing,
+      requireFromCli: options.requireSignature === true,
+    }),
     distro: await readDistro(paths.root),
     hostArch: os.machine(),
     runningKernel: os.release(),
-    jobs: options.jobs ?? config.jobs ?? os.availableParallelism(),
+    jobs: options.jobs ?? config.jobs ?? parallelJobs ?? os.availableParallelism(),
     emit: options.emit ?? (() => undefined),
     killAfterOp: options.killAfterOp,
   };

@@ -5,7 +5,16 @@ import { KmodError } from '../errors.ts';
 import type { KernelInfo } from '../kernel/discover.ts';
 import type { Paths } from '../paths.ts';
 import { tree } from '../state/tree.ts';
+import type { ModuleCompression } from '../kernel/kconfig.ts';
 import { planKernelCc, planMakeCommand } from './make-command.ts';
+import type { CompressionOptions } from './postprocess.ts';
+
+/** How this build signs its modules: with what, or why not. */
+export type BuildSigning =
+  | { kind: 'sign'; hash: string; key: string; certificate: string; signFile: string; require: boolean }
+  | { kind: 'skip'; reason: string }
+  /** The kernel wants signed modules but signing cannot work (no sign-file, no key): warn, or fail if required. */
+  | { kind: 'unavailable'; reason: string; require: boolean };
 
 export interface BuiltModule {
   index: number;
@@ -43,6 +52,10 @@ export interface BuildPlan {
   jobs: number;
   /** dkms's variables, in scope when make and the build scripts run, as when dkms.conf was read. */
   vars: ConfVariables;
+  /** After strip: sign, then compress, as the kernel expects (strip → sign → compress). */
+  signing: BuildSigning;
+  compression: ModuleCompression;
+  compressionOptions: CompressionOptions;
 }
 
 export interface BuildPlanInput {
@@ -53,6 +66,8 @@ export interface BuildPlanInput {
   jobs: number;
   extraSymbols: string[];
   vars: ConfVariables;
+  signing: BuildSigning;
+  compressionOptions: CompressionOptions;
   /** Whether the kernel's compiler (CONFIG_CC_VERSION_TEXT) is on PATH. */
   ccAvailable: (cc: string) => boolean;
 }
@@ -116,5 +131,8 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     })),
     jobs: input.jobs,
     vars: input.vars,
+    signing: input.signing,
+    compression: kernel.config?.compression ?? 'none',
+    compressionOptions: input.compressionOptions,
   };
 }

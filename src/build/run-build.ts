@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { access, constants, cp, mkdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { planVariableAssignments } from '../conf/eval-script.ts';
 import type { KmodEvent } from '../context.ts';
-import { KmodError } from '../errors.ts';
-import { baseEnv, describeEnd, runCommand, type RunResult } from '../exec/run.ts';
+import { describeEnd } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
 import { replaceDir, stagingName, writeFileAtomic } from '../state/atomic.ts';
-import { appendLogHeader, appendStepEnd, appendStepStart, planErrorExcerpt } from './build-log.ts';
+import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
+import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
+import { finishModules } from './finish-modules.ts';
 import type { BuildPlan } from './build-plan.ts';
 
 export interface BuildResult {
@@ -26,61 +26,7 @@ export interface BuildMeta {
   builtAt: string;
   seconds: number;
   makeCommand: string;
-  modules: { name: string; file: string; sha256: string }[];
-}
-
-export const makeTimeoutMs = 6 * 60 * 60 * 1000;
-const scriptTimeoutMs = 60 * 60 * 1000;
-
-function buildEnv(plan: BuildPlan): Record<string, string> {
-  return baseEnv({
-    ...(plan.cc === undefined ? {} : { CC: plan.cc, KERNEL_CC: plan.cc }),
-    ...(plan.extraSymbols.length === 0 ? {} : { KBUILD_EXTRA_SYMBOLS: plan.extraSymbols.join(' ') }),
-  });
-}
-
-/** Runs `script` in bash with dkms's variables set and cwd, logging it as one step. */
-async function runLoggedBash(
-  plan: BuildPlan,
-  description: string,
-  shown: string,
-  script: string,
-  timeoutMs: number,
-): Promise<RunResult> {
-  await appendStepStart(plan.logFile, description, shown);
-  const program = [
-    ...planVariableAssignments(plan.vars),
-    `cd ${quoteCommand([plan.buildDir])} || exit 15`,
-    script,
-  ].join('\n');
-  const result = await runCommand('bash', ['--noprofile', '--norc', '-c', program], {
-    cwd: plan.buildDir,
-    env: buildEnv(plan),
-    logFile: plan.logFile,
-    timeoutMs,
-  });
-  await appendStepEnd(
-    plan.logFile,
-    result.timedOut ? 'timeout' : (result.exitCode ?? result.signal ?? '?'),
-    result.durationMs,
-  );
-  return result;
-}
-
-function failure(
-  plan: BuildPlan,
-  code: 'BUILD_FAILED' | 'PATCH_FAILED' | 'PATCH_INVALID' | 'BUILT_MODULE_MISSING',
-  message: string,
-  exitCode?: number,
-): KmodError {
-  return new KmodError(
-    code,
-    `${plan.module}/${plan.version} for ${plan.kernel.release} (${plan.arch}): ${message}`,
-    {
-      hint: `the whole log is ${plan.logFile}`,
-      exitCode,
-    },
-  );
+  modules: { name: string; file: string; sha256: string; signed: boolean }[];
 }
 
 /** dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split. */
@@ -205,23 +151,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
     }
   }
 
-  const strip = plan.kernel.config?.compiler.clang === true ? 'llvm-strip' : 'strip';
-  for (const m of plan.modules.filter((x) => x.strip)) {
-    step(`stripping ${path.basename(m.builtFile)}`);
-    const result = await runLoggedBash(
-      plan,
-      `stripping ${m.destName}`,
-      `${strip} -g ${m.builtFile}`,
-      `${strip} -g ${quoteCommand([m.builtFile])}`,
-      scriptTimeoutMs,
-    );
-    if (result.exitCode !== 0)
-      throw failure(
-        plan,
-        'BUILD_FAILED',
-        `${strip} -g ${m.builtFile} failed:\n${planErrorExcerpt(result.all)}`,
-      );
-  }
+  const finished = await finishModules(plan, step, emit);
 
   const staging = stagingName(plan.resultDir);
   try {
@@ -229,9 +159,9 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
     const moduleDir = path.join(staging, 'module');
     await mkdir(moduleDir, { recursive: true });
     await mkdir(path.join(staging, 'log'), { recursive: true });
-    for (const m of plan.modules) {
-      const dest = path.join(moduleDir, `${m.destName}.ko`);
-      await cp(m.builtFile, dest);
+    for (const m of finished) {
+      const dest = path.join(moduleDir, path.basename(m.file));
+      await cp(m.file, dest);
       files[m.destName] = dest;
     }
     const symvers = path.join(plan.buildDir, 'Module.symvers');
@@ -249,16 +179,17 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
       seconds,
       makeCommand: plan.makeCommand,
       modules: await Promise.all(
-        plan.modules.map(async (m) => ({
+        finished.map(async (m) => ({
           name: m.destName,
-          file: `${m.destName}.ko`,
-          sha256: await sha256(path.join(moduleDir, `${m.destName}.ko`)),
+          file: path.basename(m.file),
+          sha256: await sha256(path.join(moduleDir, path.basename(m.file))),
+          signed: m.signed,
         })),
       ),
     };
     await writeFileAtomic(path.join(staging, 'kmodforge.json'), `${JSON.stringify(meta, null, 2)}\n`);
     await replaceDir(staging, plan.resultDir);
-    for (const name of Object.keys(files)) files[name] = path.join(plan.resultDir, 'module', `${name}.ko`);
+    for (const m of finished) files[m.destName] = path.join(plan.resultDir, 'module', path.basename(m.file));
     await rm(plan.workDir, { recursive: true, force: true });
     return { plan, seconds, files };
   } catch (error) {

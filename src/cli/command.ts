@@ -38,6 +38,7 @@ export function defineAction<A extends unknown[]>(
         installTree: options.installTree,
         kernelSourceDir: options.kernelSourceDir,
         jobs: options.jobs,
+        requireSignature: options.requireSignature,
         killAfterOp: parseKillAfterOp(process.env['KMODFORGE_TEST_KILL_AFTER_OP']),
         emit: (event) => {
           renderEvent(io, options, event);

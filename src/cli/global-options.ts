@@ -25,6 +25,7 @@ export interface GlobalOptions {
   json: boolean;
   destDir: string | undefined;
   templateKernel: string | undefined;
+  requireSignature: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -61,6 +62,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--all-kernels', 'every kernel of the system that has headers')
     .option('--force', 'redo what is already done; override safety checks')
     .option('--no-depmod', 'do not run depmod')
+    .option('--require-signature', 'fail a build whose modules cannot be signed (instead of a warning)')
     .option('--templatekernel <kernel>', 'match: the kernel whose installed modules to copy')
     .option(
       '--destdir <dir>',
@@ -112,5 +114,6 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     json: values['json'] === true,
     destDir: str(values, 'destdir'),
     templateKernel: str(values, 'templatekernel'),
+    requireSignature: values['requireSignature'] === true,
   };
 }

@@ -12,6 +12,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerInstall } from './commands/install.ts';
 import { registerRemove } from './commands/remove.ts';
 import { registerAutoinstall } from './commands/autoinstall.ts';
+import { registerGenerateMok } from './commands/generate-mok.ts';
 
 export const version = '0.1.0';
 
@@ -33,6 +34,7 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   for (const mode of ['uninstall', 'unbuild', 'remove'] as const) registerRemove(program, io, dispatch, mode);
   registerAutoinstall(program, io, dispatch);
   registerStatus(program, io, dispatch);
+  registerGenerateMok(program, io, dispatch);
   return program;
 }
 

@@ -1,5 +1,7 @@
 import { access, constants, stat } from 'node:fs/promises';
 import { isOnPath } from '../exec/which.ts';
+import { defaultCompressionOptions, type CompressionOptions } from '../build/postprocess.ts';
+import { prepareSigning } from '../sign/prepare-signing.ts';
 import path from 'node:path';
 import type { BuildPlan } from '../build/build-plan.ts';
 import { planBuild, planPrivateTree } from '../build/build-plan.ts';
@@ -145,6 +147,17 @@ export async function prepareBuild(
     module,
     version,
   );
+  const signing = await prepareSigning(ctx, kernel, target.arch);
+  if (signing.kind === 'unavailable' && signing.require) {
+    const error = new KmodError(
+      'SIGN_FAILED',
+      `${module}/${version} for ${target.release} (${target.arch}): modules must be signed, but ${signing.reason}`,
+      {
+        hint: 'install the kernel build tools (sign-file), configure [signing] in /etc/kmodforge/config, or drop --require-signature',
+      },
+    );
+    return { outcome: { ...base, status: 'failed', error } };
+  }
   return {
     plan: planBuild({
       paths: ctx.paths,
@@ -154,8 +167,19 @@ export async function prepareBuild(
       jobs,
       extraSymbols,
       vars,
+      signing,
+      compressionOptions: planCompressionOptions(ctx),
       ccAvailable: isOnPath,
     }),
+  };
+}
+
+function planCompressionOptions(ctx: Context): CompressionOptions {
+  const fw = ctx.framework.values;
+  return {
+    gzip: fw.compress_gzip_opts ?? defaultCompressionOptions.gzip,
+    xz: fw.compress_xz_opts ?? defaultCompressionOptions.xz,
+    zstd: fw.compress_zstd_opts ?? defaultCompressionOptions.zstd,
   };
 }
 

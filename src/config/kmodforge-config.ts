@@ -12,9 +12,16 @@ export interface KmodforgeConfig {
   flavorRules: FlavorRule[];
   /** [build] jobs: the job budget when -j is not given. */
   jobs: number | undefined;
+  /** [signing]: key, certificate, sign_file, require; they win over /etc/dkms/framework.conf. */
+  signing: { key?: string; certificate?: string; signFile?: string; require?: boolean };
 }
 
-export const emptyConfig: KmodforgeConfig = { file: undefined, flavorRules: [], jobs: undefined };
+export const emptyConfig: KmodforgeConfig = {
+  file: undefined,
+  flavorRules: [],
+  jobs: undefined,
+  signing: {},
+};
 
 /**
  * Parses the config file. Its format:
@@ -25,17 +32,23 @@ export const emptyConfig: KmodforgeConfig = { file: undefined, flavorRules: [], 
  *   pattern = ^4\.19\.\d+-ti-r\d+$
  *   [build]
  *   jobs = 4
+ *   [signing]
+ *   key = /etc/kmodforge/mok.key       # or a pkcs11: URI; ${kernelver} is expanded per kernel
+ *   certificate = /etc/kmodforge/mok.der
+ *   sign_file = /usr/local/bin/sign-file
+ *   require = yes                      # a module that cannot be signed fails its build
  */
 export function parseKmodforgeConfig(text: string, file: string): KmodforgeConfig {
-  const config: KmodforgeConfig = { file, flavorRules: [], jobs: undefined };
+  const config: KmodforgeConfig = { file, flavorRules: [], jobs: undefined, signing: {} };
   for (const section of parseIni(text, file)) {
     const flavor = /^flavor\s+(\S+)$/.exec(section.name);
     if (flavor !== null) config.flavorRules.push(...parseFlavorSection(flavor[1] ?? '', section, file));
     else if (section.name === 'build') parseBuildSection(section, file, config);
+    else if (section.name === 'signing') parseSigningSection(section, file, config);
     else {
       throw new KmodError(
         'CONFIG_INVALID',
-        `${file}:${section.line}: unknown section [${section.name}]; expected [flavor NAME] or [build]`,
+        `${file}:${section.line}: unknown section [${section.name}]; expected [flavor NAME], [build] or [signing]`,
       );
     }
   }
@@ -83,6 +96,21 @@ function parseBuildSection(section: IniSection, file: string, config: KmodforgeC
     if (!/^\d+$/.test(entry.value) || Number(entry.value) < 1)
       throw invalid(file, entry, `"${entry.value}" is not a positive number`);
     config.jobs = Number(entry.value);
+  }
+}
+
+function parseSigningSection(section: IniSection, file: string, config: KmodforgeConfig): void {
+  for (const entry of section.entries) {
+    if (entry.key === 'require') {
+      if (!/^(yes|no)$/i.test(entry.value))
+        throw invalid(file, entry, `"${entry.value}" is not valid; expected yes or no`);
+      config.signing.require = entry.value.toLowerCase() === 'yes';
+    } else if (entry.key === 'key' || entry.key === 'certificate' || entry.key === 'sign_file') {
+      if (entry.value === '') throw invalid(file, entry, 'expected a path');
+      config.signing[entry.key === 'sign_file' ? 'signFile' : entry.key] = entry.value;
+    } else {
+      throw invalid(file, entry, 'unknown key; [signing] takes key, certificate, sign_file and require');
+    }
   }
 }
 

@@ -1,0 +1,83 @@
+import { planVariableAssignments } from '../conf/eval-script.ts';
+import { KmodError } from '../errors.ts';
+import { baseEnv, runCommand, type RunResult } from '../exec/run.ts';
+import { quoteCommand } from '../exec/quote.ts';
+import { appendStepEnd, appendStepStart } from './build-log.ts';
+import type { BuildPlan } from './build-plan.ts';
+
+export const makeTimeoutMs = 6 * 60 * 60 * 1000;
+export const scriptTimeoutMs = 60 * 60 * 1000;
+
+export function buildEnv(plan: BuildPlan): Record<string, string> {
+  return baseEnv({
+    ...(plan.cc === undefined ? {} : { CC: plan.cc, KERNEL_CC: plan.cc }),
+    ...(plan.extraSymbols.length === 0 ? {} : { KBUILD_EXTRA_SYMBOLS: plan.extraSymbols.join(' ') }),
+  });
+}
+
+/** Runs `script` in bash with dkms's variables set and cwd, logging it as one step. */
+export async function runLoggedBash(
+  plan: BuildPlan,
+  description: string,
+  shown: string,
+  script: string,
+  timeoutMs: number,
+): Promise<RunResult> {
+  await appendStepStart(plan.logFile, description, shown);
+  const program = [
+    ...planVariableAssignments(plan.vars),
+    `cd ${quoteCommand([plan.buildDir])} || exit 15`,
+    script,
+  ].join('\n');
+  const result = await runCommand('bash', ['--noprofile', '--norc', '-c', program], {
+    cwd: plan.buildDir,
+    env: buildEnv(plan),
+    logFile: plan.logFile,
+    timeoutMs,
+  });
+  await appendStepEnd(
+    plan.logFile,
+    result.timedOut ? 'timeout' : (result.exitCode ?? result.signal ?? '?'),
+    result.durationMs,
+  );
+  return result;
+}
+
+export function failure(
+  plan: BuildPlan,
+  code: 'BUILD_FAILED' | 'PATCH_FAILED' | 'PATCH_INVALID' | 'BUILT_MODULE_MISSING' | 'SIGN_FAILED',
+  message: string,
+  exitCode?: number,
+): KmodError {
+  return new KmodError(
+    code,
+    `${plan.module}/${plan.version} for ${plan.kernel.release} (${plan.arch}): ${message}`,
+    {
+      hint: `the whole log is ${plan.logFile}`,
+      exitCode,
+    },
+  );
+}
+
+/** Runs a program (argv, no shell) as one logged build step. */
+export async function runLoggedCommand(
+  plan: BuildPlan,
+  description: string,
+  argv: readonly string[],
+  timeoutMs = scriptTimeoutMs,
+): Promise<RunResult> {
+  const [file = '', ...args] = argv;
+  await appendStepStart(plan.logFile, description, quoteCommand(argv));
+  const result = await runCommand(file, args, {
+    cwd: plan.buildDir,
+    env: buildEnv(plan),
+    logFile: plan.logFile,
+    timeoutMs,
+  });
+  await appendStepEnd(
+    plan.logFile,
+    result.timedOut ? 'timeout' : (result.exitCode ?? result.signal ?? '?'),
+    result.durationMs,
+  );
+  return result;
+}

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { generateMok } from '../../commands/generate-mok.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { Io } from '../io.ts';
+import { writeJson } from '../render.ts';
+
+export function registerGenerateMok(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('generate-mok')
+    .alias('generate_mok')
+    .description('create the module signing key and certificate (if missing) and show how to enroll them');
+  defineAction<[]>(command, io, dispatch, async ({ options, ctx }) => {
+    const [first] = options.kernels;
+    const [kernel = ctx.runningKernel, arch = ctx.hostArch] = first === undefined ? [] : first.split('/', 2);
+    const result = await generateMok(ctx, kernel, arch);
+    if (options.json) writeJson(io, { type: 'result', command: 'generate-mok', ...result });
+    else {
+      io.out(
+        `${result.generated ? 'Generated' : 'Using the existing'} signing key ${result.key}\nand certificate ${result.certificate}.\n`,
+      );
+      io.out(
+        `To load modules signed with it on a Secure Boot machine, enroll the certificate and reboot:\n  ${result.enroll}\n`,
+      );
+    }
+    return 0;
+  });
+}
