@@ -27,11 +27,15 @@ export function planSigningSettings(options: {
   requireFromCli: boolean;
 }): SigningSettings {
   const fw = options.framework.values;
+  // Configured paths name files of the system under the root; a pkcs11: URI names a token.
+  const rooted = (p: string | undefined): string | undefined =>
+    p === undefined || !path.isAbsolute(p) ? p : path.join(options.root, p);
   return {
-    key: options.config.key ?? fw.mok_signing_key ?? path.join(options.root, 'var/lib/dkms/mok.key'),
+    key: rooted(options.config.key ?? fw.mok_signing_key) ?? path.join(options.root, 'var/lib/dkms/mok.key'),
     certificate:
-      options.config.certificate ?? fw.mok_certificate ?? path.join(options.root, 'var/lib/dkms/mok.pub'),
-    signFile: options.config.signFile ?? fw.sign_file,
+      rooted(options.config.certificate ?? fw.mok_certificate) ??
+      path.join(options.root, 'var/lib/dkms/mok.pub'),
+    signFile: rooted(options.config.signFile ?? fw.sign_file),
     require: options.requireFromCli || options.config.require === true,
   };
 }
