@@ -13,8 +13,7 @@ import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { isInstalled, readKernelLink } from '../state/read-state.ts';
-import { removeModule } from './remove.ts';
+import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 
@@ -218,15 +217,9 @@ export async function buildModule(
     targets: readonly KernelTarget[];
     force: boolean;
     directives: readonly DirectiveOverride[];
-    noDepmod?: boolean;
   },
 ): Promise<BuildOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
-  const wasInstalled = new Set<string>();
-  for (const t of options.targets) {
-    if (await isInstalled(ctx.paths, options.module, options.version, t.release, t.arch))
-      wasInstalled.add(`${t.release}/${t.arch}`);
-  }
   const outcomes = await runTasks(
     options.targets.map((target) => ({
       id: `${target.release}/${target.arch}`,
@@ -235,24 +228,11 @@ export async function buildModule(
     })),
     ctx.jobs,
   );
-  const results = outcomes.map((o) => {
+  return outcomes.map((o) => {
     if (o.ok) return o.value;
     if ('error' in o) throw o.error;
     throw new Error(`build ${o.id} blocked by ${o.blockedBy}`);
   });
-  // As dkms build --force does (unbuild, then build), a rebuilt module is no longer installed; its old
-  // build stayed installed until the new one succeeded.
-  const rebuilt = results.filter((r) => r.status === 'built' && wasInstalled.has(`${r.kernel}/${r.arch}`));
-  if (rebuilt.length > 0) {
-    await removeModule(ctx, {
-      module: options.module,
-      version: options.version,
-      targets: rebuilt.map((r) => ({ release: r.kernel, arch: r.arch })),
-      mode: 'uninstall',
-      noDepmod: options.noDepmod === true,
-    });
-  }
-  return results;
 }
 
 /** The exit code for a set of outcomes: the first failure's, else 77 if anything was excluded, else 0. */

@@ -22,9 +22,11 @@ export async function runModuleScript(
     script: string;
     kernel?: string;
     arch?: string;
+    /** The source directory, when the <dkmsTree>/M/V/source link is gone (remove). */
+    sourceDir?: string;
   },
 ): Promise<number> {
-  const dir = tree.sourceLink(ctx.paths, options.module, options.version);
+  const dir = options.sourceDir ?? tree.sourceLink(ctx.paths, options.module, options.version);
   const executable = path.join(dir, options.script.split(' ')[0] ?? '');
   try {
     await access(executable, constants.X_OK);

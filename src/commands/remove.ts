@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
@@ -71,7 +71,9 @@ async function planUninstall(
     archived,
     existing: await readExisting(
       archived.map((a) =>
-        a.origin === undefined ? path.join(ctx.paths.installTree, target.release) : path.dirname(a.origin),
+        a.origin === undefined
+          ? path.join(ctx.paths.installTree, target.release)
+          : path.dirname(path.join(ctx.paths.root, a.origin)),
       ),
     ),
   });
@@ -156,6 +158,8 @@ export async function removeModule(
   const depmodAll = async (): Promise<void> => {
     if (!options.noDepmod) for (const kernel of kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
   };
+  // The source link may be gone with the version; POST_REMOVE still runs in the source it pointed to.
+  const sourceDir = await realpath(tree.sourceLink(ctx.paths, module, version));
   const confs = await Promise.all(
     uninstalled.map((t) => readRegisteredConf(ctx, module, version, t).then((c) => ({ t, conf: c.conf }))),
   );
@@ -167,7 +171,7 @@ export async function removeModule(
     ctx.killAfterOp,
   );
   for (const { t, conf } of confs) {
-    if (conf.scripts.postRemove !== undefined && !removedVersion) {
+    if (conf.scripts.postRemove !== undefined) {
       await runModuleScript(ctx, {
         module,
         version,
@@ -175,6 +179,7 @@ export async function removeModule(
         script: conf.scripts.postRemove,
         kernel: t.release,
         arch: t.arch,
+        sourceDir,
       });
     }
     await cleanUpAfterUninstall(

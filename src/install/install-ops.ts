@@ -58,7 +58,12 @@ export function planInstallOps(paths: Paths, facts: InstallFacts): Op[] {
       if (original.kind !== 'found') continue;
       const archived = path.join(originalDir, path.basename(original.file));
       ops.push({ op: 'move', from: original.file, to: archived });
-      ops.push({ op: 'write', path: `${archived}.origin`, text: `${original.file}\n` });
+      // The path as the system under the root knows it, so the record holds wherever the root is mounted.
+      ops.push({
+        op: 'write',
+        path: `${archived}.origin`,
+        text: `/${path.relative(paths.root, original.file)}\n`,
+      });
     }
   }
   const placed = new Set<string>();

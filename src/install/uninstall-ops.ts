@@ -62,8 +62,8 @@ export function planUninstallOps(paths: Paths, facts: UninstallFacts): Op[] {
       path.basename(original.file),
     );
     const target =
-      original.origin !== undefined && path.resolve(original.origin).startsWith(`${kernelTree}/`)
-        ? path.resolve(original.origin)
+      original.origin !== undefined && path.join(paths.root, original.origin).startsWith(`${kernelTree}/`)
+        ? path.join(paths.root, original.origin)
         : fallback;
     const dir = path.dirname(target);
     if (!facts.existing.has(dir) && !made.has(dir)) {

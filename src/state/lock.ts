@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { KmodError, isErrno } from '../errors.ts';
@@ -29,8 +29,10 @@ export async function acquireStateLock(
 ): Promise<StateLock | undefined> {
   try {
     await mkdir(dkmsTree, { recursive: true });
+    // flock opens an existing lock file for reading, so it succeeds on a read-only tree; ask first.
+    await access(dkmsTree, constants.W_OK);
   } catch (error) {
-    if (isErrno(error, 'EACCES', 'EROFS', 'EPERM')) throw notWritable(dkmsTree);
+    if (isErrno(error, 'EACCES', 'EROFS', 'EPERM', 'ENOENT')) throw notWritable(dkmsTree);
     throw error;
   }
   const file = path.join(dkmsTree, lockFileName);

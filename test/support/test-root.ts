@@ -12,14 +12,31 @@
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import {
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  readlink,
+  realpath,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { expect } from 'vitest';
 import { runCli, type CliRun } from './cli.ts';
 import { installedKernels, repoRoot } from './debian-dkms.ts';
 
 const execFile = promisify(execFileCallback);
+
+/** The arch of the installed (amd64) kernels, as dkms names it. */
+export const arch = os.machine();
 
 export interface TestRootOptions {
   /** Kernels to set up (default: every installed kernel with headers). */
@@ -40,6 +57,10 @@ export interface TestRoot {
   installTree: string;
   /** Runs `kmodforge --root <root> ...args` in-process. */
   cli: (...args: string[]) => Promise<CliRun>;
+  /** `<dkmsTree>/<module>/<version>/<kernel>/<arch>/module/<name>.ko`: a built module. */
+  builtKo: (module: string, version: string, kernel: string, name: string) => string;
+  /** `<installTree>/<kernel>/updates/dkms/<name>.ko`: where Debian's dkms installs a module. */
+  installedKo: (kernel: string, name: string) => string;
   /** Removes the root. */
   cleanup: () => Promise<void>;
 }
@@ -47,7 +68,8 @@ export interface TestRoot {
 /** Creates a throwaway root under os.tmpdir(); see the file comment. */
 export async function makeTestRoot(options: TestRootOptions = {}): Promise<TestRoot> {
   const kernels = [...(options.kernels ?? installedKernels())].sort();
-  if (kernels.length === 0) throw new Error('no kernel with headers in /lib/modules: cannot make a test root');
+  if (kernels.length === 0)
+    throw new Error('no kernel with headers in /lib/modules: cannot make a test root');
   const root = await mkdtemp(path.join(os.tmpdir(), options.prefix ?? 'kmf-root-'));
   const installTree = path.join(root, 'lib', 'modules');
   for (const kernel of kernels) {
@@ -67,6 +89,9 @@ export async function makeTestRoot(options: TestRootOptions = {}): Promise<TestR
     sourceTree: path.join(root, 'usr', 'src'),
     installTree,
     cli: (...args: string[]) => runCli('--root', root, ...args),
+    builtKo: (module, version, kernel, name) =>
+      path.join(root, 'var/lib/dkms', module, version, kernel, arch, 'module', `${name}.ko`),
+    installedKo: (kernel, name) => path.join(installTree, kernel, 'updates', 'dkms', `${name}.ko`),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }
@@ -109,6 +134,12 @@ export async function snapshotTree(dir: string, options: SnapshotOptions = {}): 
   await walk('');
   return lines.sort();
 }
+
+/**
+ * What the dkms tree keeps besides modules, in a snapshot of it: the state lock, and the MOK key pair that
+ * builds for signing kernels generate (as dkms does, in <dkms_tree>/mok.key and mok.pub).
+ */
+export const dkmsTreeFiles = /^(\.kmodforge\.lock|mok\.key|mok\.pub)$/;
 
 /** What depmod writes next to modules.dep: `<K>/modules.*` in a snapshot of the install tree. */
 export const depmodOutputs = /^[^/]+\/modules\.[^/]+$/;
@@ -176,9 +207,36 @@ export async function run(file: string, args: readonly string[], cwd?: string): 
   }
 }
 
-/** Status lines of `kmodforge status [args]` in a root (asserting it succeeded). */
+/** Whether the real dkms is installed, to serve as an oracle. */
+export const hasDkms = existsSync('/usr/sbin/dkms');
+
+/** Status lines of the real `dkms status [args]` (3.0.10 on Debian 12) on a root's trees. */
+export async function dkmsStatusLines(testRoot: TestRoot, ...args: string[]): Promise<string[]> {
+  const stdout = await run('dkms', [
+    'status',
+    '--dkmstree',
+    testRoot.dkmsTree,
+    '--sourcetree',
+    testRoot.sourceTree,
+    '--installtree',
+    testRoot.installTree,
+    ...args,
+  ]);
+  return stdout.split('\n').filter((l) => l !== '');
+}
+
+/**
+ * Status lines of `kmodforge status [args]` in a root (asserting it succeeded). When the real dkms is
+ * installed, also checks (softly, so the test goes on) that `dkms status` prints the same lines.
+ */
 export async function statusLines(testRoot: TestRoot, ...args: string[]): Promise<string[]> {
   const { code, stdout, stderr } = await testRoot.cli('status', ...args);
   if (code !== 0) throw new Error(`status ${args.join(' ')} exited ${code}: ${stderr}`);
-  return stdout.split('\n').filter((l) => l !== '');
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  if (hasDkms) {
+    expect
+      .soft(await dkmsStatusLines(testRoot, ...args), `dkms status ${args.join(' ')} on the same trees`)
+      .toEqual(lines);
+  }
+  return lines;
 }

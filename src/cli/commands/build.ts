@@ -66,7 +66,6 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
         targets,
         force: options.force,
         directives: options.directives,
-        noDepmod: options.noDepmod,
       });
     });
     renderOutcomes(io, options, outcomes);

@@ -73,32 +73,42 @@ afterAll(async () => {
 
 describe('crash safety: SIGKILL part way through install and remove', () => {
   // install of a first module for a kernel: mkdir updates/dkms, place hello.ko, link kernel-K-A, then commit.
-  it.each([0, 1, 2, 3])('install killed after step %i is recovered and completed by re-running it', async (step) => {
-    const killed = await spawnCli(['--root', root, 'install', 'hello/1.0', '-k', kernel], { KMODFORGE_TEST_KILL_AFTER_OP: String(step) });
-    expect(killed.signal).toBe('SIGKILL');
-    expect(existsSync(paths.journal())).toBe(true);
-    const state = await expectConsistent();
-    expect(state).toBe(step === 3 ? 'installed' : 'built');
-    const again = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
-    expect(again.code, again.stderr).toBe(0);
-    expect(await expectConsistent()).toBe('installed');
-    const back = await runCli('--root', root, 'uninstall', 'hello/1.0', '-k', kernel);
-    expect(back.code, back.stderr).toBe(0);
-    expect(await expectConsistent()).toBe('built');
-  });
+  it.each([0, 1, 2, 3])(
+    'install killed after step %i is recovered and completed by re-running it',
+    async (step) => {
+      const killed = await spawnCli(['--root', root, 'install', 'hello/1.0', '-k', kernel], {
+        KMODFORGE_TEST_KILL_AFTER_OP: String(step),
+      });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(existsSync(paths.journal())).toBe(true);
+      const state = await expectConsistent();
+      expect(state).toBe(step === 3 ? 'installed' : 'built');
+      const again = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await expectConsistent()).toBe('installed');
+      const back = await runCli('--root', root, 'uninstall', 'hello/1.0', '-k', kernel);
+      expect(back.code, back.stderr).toBe(0);
+      expect(await expectConsistent()).toBe('built');
+    },
+  );
 
   // remove of an installed module: delete hello.ko, delete the link, delete K/A, delete M/V, then commit.
-  it.each([0, 1, 2, 3, 4])('remove killed after step %i is recovered and completed by re-running it', async (step) => {
-    const install = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
-    expect(install.code, install.stderr).toBe(0);
-    const killed = await spawnCli(['--root', root, 'remove', 'hello/1.0', '-k', kernel], { KMODFORGE_TEST_KILL_AFTER_OP: String(step) });
-    expect(killed.signal).toBe('SIGKILL');
-    expect(await expectConsistent()).toBe(step === 4 ? 'gone' : 'installed');
-    const again = await runCli('--root', root, 'remove', 'hello/1.0', '-k', kernel);
-    if (step === 4) expect(again.code).toBe(3);
-    else expect(again.code, again.stderr).toBe(0);
-    expect(await expectConsistent()).toBe('gone');
-    const rebuild = await runCli('--root', root, 'build', 'examples/hello', '-k', kernel);
-    expect(rebuild.code, rebuild.stderr).toBe(0);
-  });
+  it.each([0, 1, 2, 3, 4])(
+    'remove killed after step %i is recovered and completed by re-running it',
+    async (step) => {
+      const install = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
+      expect(install.code, install.stderr).toBe(0);
+      const killed = await spawnCli(['--root', root, 'remove', 'hello/1.0', '-k', kernel], {
+        KMODFORGE_TEST_KILL_AFTER_OP: String(step),
+      });
+      expect(killed.signal).toBe('SIGKILL');
+      expect(await expectConsistent()).toBe(step === 4 ? 'gone' : 'installed');
+      const again = await runCli('--root', root, 'remove', 'hello/1.0', '-k', kernel);
+      if (step === 4) expect(again.code).toBe(3);
+      else expect(again.code, again.stderr).toBe(0);
+      expect(await expectConsistent()).toBe('gone');
+      const rebuild = await runCli('--root', root, 'build', 'examples/hello', '-k', kernel);
+      expect(rebuild.code, rebuild.stderr).toBe(0);
+    },
+  );
 });
