@@ -50,7 +50,7 @@ async function isDir(p: string): Promise<boolean> {
 }
 
 export function noHeadersError(ctx: Context, kernel: string): KmodError {
-  const dir = path.join(ctx.paths.installTree, kernel);
+  const dir = path.join(ctx.paths.root, 'lib/modules', kernel);
   return new KmodError(
     'NO_HEADERS',
     `Your kernel headers for kernel ${kernel} cannot be found at ${dir}/build or ${dir}/source.`,
@@ -240,4 +240,47 @@ export function planBuildExitCode(outcomes: readonly BuildOutcome[]): number {
   const failed = outcomes.find((o) => o.status === 'failed');
   if (failed?.error !== undefined) return failed.error.exitCode;
   return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
+}
+
+/**
+ * Builds, in parallel, what is not built yet for the kernels given; the others are reported as already
+ * built. What install and the packaging commands start with.
+ */
+export async function ensureBuilt(
+  ctx: Context,
+  options: {
+    module: string;
+    version: string;
+    targets: readonly KernelTarget[];
+    force: boolean;
+    directives: readonly DirectiveOverride[];
+  },
+): Promise<BuildOutcome[]> {
+  const outcomes = await runTasks(
+    options.targets.map((target) => ({
+      id: `${target.release}/${target.arch}`,
+      after: [],
+      run: async (jobs: number): Promise<BuildOutcome> =>
+        (await isDir(
+          tree.builtModules(ctx.paths, options.module, options.version, target.release, target.arch),
+        ))
+          ? {
+              module: options.module,
+              version: options.version,
+              kernel: target.release,
+              arch: target.arch,
+              status: 'already-built',
+              seconds: undefined,
+              error: undefined,
+              result: undefined,
+            }
+          : buildOne(ctx, { ...options, target }, jobs),
+    })),
+    ctx.jobs,
+  );
+  return outcomes.map((o) => {
+    if (o.ok) return o.value;
+    if ('error' in o) throw o.error;
+    throw new Error(`build ${o.id} blocked by ${o.blockedBy}`);
+  });
 }

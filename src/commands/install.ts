@@ -1,4 +1,4 @@
-import { cp, mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { Context } from '../context.ts';
@@ -18,8 +18,8 @@ import { findModuleFile } from '../state/module-file.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
-import { runTasks } from '../build/schedule.ts';
-import { buildOne, type BuildOutcome } from './build.ts';
+import { ensureBuilt, type BuildOutcome } from './build.ts';
+import { stageModules } from '../install/stage.ts';
 import { runModuleScript } from './module-scripts.ts';
 
 export type InstallStatus = 'installed' | 'already-installed' | 'staged' | 'excluded' | 'failed';
@@ -53,12 +53,6 @@ async function isDir(p: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Where modules go under a DESTDIR: the install tree's path below the root, then K/<location>. */
-export function planStagedDir(ctx: Context, destDir: string, kernel: string, location: string): string {
-  const relative = path.relative(ctx.paths.root, ctx.paths.installTree);
-  return path.join(destDir, relative.startsWith('..') ? ctx.paths.installTree : relative, kernel, location);
 }
 
 interface Prepared {
@@ -182,6 +176,7 @@ async function prepareInstall(
     staleFiles,
     originals,
     existing: await readExisting([...dests, ...staleFiles]),
+    archiveByCopy: /^(debian|ubuntu)/.test(ctx.distro.id),
   };
   return {
     outcome: { ...base, status: 'installed', files: dests, error: undefined },
@@ -195,37 +190,14 @@ async function stageInstall(
   target: KernelTarget,
   build: BuildOutcome,
 ): Promise<InstallOutcome> {
-  const { conf } = await readRegisteredConf(ctx, options.module, options.version, target, {
-    directives: options.directives,
-  });
-  const moduleDir = tree.builtModules(
-    ctx.paths,
-    options.module,
-    options.version,
-    target.release,
-    target.arch,
-  );
-  const files: string[] = [];
-  for (const record of conf.modules) {
-    const built = await findModuleFile(moduleDir, record.destName);
-    if (built === undefined)
-      throw new KmodError(
-        'BUILT_MODULE_MISSING',
-        `${record.destName}.ko is missing from ${moduleDir}; rebuild with --force`,
-      );
-    const dir = planStagedDir(ctx, options.destDir, target.release, record.destLocation);
-    await mkdir(dir, { recursive: true });
-    const dest = path.join(dir, path.basename(built));
-    await cp(built, dest);
-    files.push(dest);
-  }
+  const staged = await stageModules(ctx, { ...options, target }, options.destDir);
   return {
     module: options.module,
     version: options.version,
     kernel: target.release,
     arch: target.arch,
     status: 'staged',
-    files,
+    files: staged.map((f) => f.file),
     error: undefined,
     build,
   };
@@ -238,35 +210,12 @@ async function stageInstall(
  */
 export async function installModule(ctx: Context, options: InstallOptions): Promise<InstallOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
-  const needsBuild = async (t: KernelTarget): Promise<boolean> =>
-    !(await isDir(tree.builtModules(ctx.paths, options.module, options.version, t.release, t.arch)));
-  const builds = await runTasks(
-    options.targets.map((target) => ({
-      id: `${target.release}/${target.arch}`,
-      after: [],
-      run: async (jobs: number) =>
-        (await needsBuild(target))
-          ? buildOne(ctx, { ...options, target, force: options.force }, jobs)
-          : ({
-              module: options.module,
-              version: options.version,
-              kernel: target.release,
-              arch: target.arch,
-              status: 'already-built',
-              seconds: undefined,
-              error: undefined,
-              result: undefined,
-            } satisfies BuildOutcome),
-    })),
-    ctx.jobs,
-  );
+  const builds = await ensureBuilt(ctx, options);
   const outcomes: InstallOutcome[] = [];
   const prepared: Prepared[] = [];
   for (const [i, target] of options.targets.entries()) {
-    const result = builds[i];
-    if (result === undefined || !result.ok)
-      throw result !== undefined && 'error' in result ? result.error : new Error('build did not run');
-    const build = result.value;
+    const build = builds[i];
+    if (build === undefined) throw new Error('build did not run');
     const base = {
       module: options.module,
       version: options.version,

@@ -73,7 +73,7 @@ async function planUninstall(
       archived.map((a) =>
         a.origin === undefined
           ? path.join(ctx.paths.installTree, target.release)
-          : path.dirname(path.join(ctx.paths.root, a.origin)),
+          : path.join(ctx.paths.root, a.origin),
       ),
     ),
   });

@@ -24,6 +24,11 @@ export interface InstallFacts {
   originals: ReadonlyMap<string, OriginalModule>;
   /** Files and directories that exist now, among those the ops touch. */
   existing: ReadonlySet<string>;
+  /**
+   * Archive originals as copies and leave them in place (dkms 3.0.10 on Debian and Ubuntu leaves them,
+   * and deletes original_module/ on uninstall, so a moved original would be lost to it).
+   */
+  archiveByCopy: boolean;
 }
 
 /** The directory where a module is installed for a kernel: <installTree>/<K><DEST_MODULE_LOCATION>. */
@@ -57,7 +62,7 @@ export function planInstallOps(paths: Paths, facts: InstallFacts): Op[] {
     for (const [, original] of facts.originals) {
       if (original.kind !== 'found') continue;
       const archived = path.join(originalDir, path.basename(original.file));
-      ops.push({ op: 'move', from: original.file, to: archived });
+      ops.push({ op: facts.archiveByCopy ? 'copy' : 'move', from: original.file, to: archived });
       // The path as the system under the root knows it, so the record holds wherever the root is mounted.
       ops.push({
         op: 'write',
@@ -74,6 +79,7 @@ export function planInstallOps(paths: Paths, facts: InstallFacts): Op[] {
     mkdir(dir);
     const dest = path.join(dir, path.basename(built));
     const movedAway =
+      !facts.archiveByCopy &&
       facts.linkedVersion === undefined &&
       [...facts.originals.values()].some((o) => o.kind === 'found' && o.file === dest);
     ops.push({ op: 'place', source: built, dest, replaces: facts.existing.has(dest) && !movedAway });

@@ -13,6 +13,8 @@ import { tree } from '../state/tree.ts';
 export type Op =
   /** Move a file (an original module into original_module/, or back). */
   | { op: 'move'; from: string; to: string }
+  /** Copy a file to a path where nothing is (an original module that stays in place, archived). */
+  | { op: 'copy'; from: string; to: string }
   /** Create a new file with this text (an original module's .origin record). */
   | { op: 'write'; path: string; text: string }
   /** Copy a built module into place; `replaces`: a file is there now and is kept aside until commit. */
@@ -67,6 +69,9 @@ async function applyOp(op: Op): Promise<void> {
     case 'write':
       await writeFileAtomic(op.path, op.text);
       break;
+    case 'copy':
+      await copyFileAtomic(op.from, op.to);
+      break;
     case 'place':
       if (op.replaces) await rename(op.dest, asidePath(op.dest));
       await copyFileAtomic(op.source, op.dest);
@@ -110,6 +115,10 @@ async function undoOp(op: Op): Promise<void> {
     case 'write':
       await removeFile(op.path);
       await removeStagingFiles(op.path);
+      break;
+    case 'copy':
+      await removeFile(op.to);
+      await removeStagingFiles(op.to);
       break;
     case 'place': {
       const aside = asidePath(op.dest);

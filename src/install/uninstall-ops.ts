@@ -65,6 +65,12 @@ export function planUninstallOps(paths: Paths, facts: UninstallFacts): Op[] {
       original.origin !== undefined && path.join(paths.root, original.origin).startsWith(`${kernelTree}/`)
         ? path.join(paths.root, original.origin)
         : fallback;
+    if (facts.existing.has(target) && !facts.installedFiles.includes(target)) {
+      // Archived as a copy, and still in place: only the copy goes.
+      ops.push({ op: 'delete', path: original.file });
+      if (original.origin !== undefined) ops.push({ op: 'delete', path: `${original.file}.origin` });
+      continue;
+    }
     const dir = path.dirname(target);
     if (!facts.existing.has(dir) && !made.has(dir)) {
       made.add(dir);

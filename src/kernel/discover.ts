@@ -83,8 +83,22 @@ export async function readKernelConfig(
   return undefined;
 }
 
-function buildLink(paths: Paths, release: string): string {
-  return path.join(paths.installTree, release, 'build');
+/** <root>/lib/modules: where kernels keep their build links, whatever --installtree says (as in dkms 3.0.10). */
+function systemModulesDir(paths: Paths): string {
+  return path.join(paths.root, 'lib/modules');
+}
+
+/** The first of <root>/lib/modules/<K>/build and <installTree>/<K>/build that leads to headers. */
+async function findBuildLink(
+  paths: Paths,
+  release: string,
+): Promise<{ link: string; headers: string } | undefined> {
+  for (const dir of new Set([systemModulesDir(paths), paths.installTree])) {
+    const link = path.join(dir, release, 'build');
+    const headers = await headersIn(await resolveInRoot(paths.root, link));
+    if (headers !== undefined) return { link, headers };
+  }
+  return undefined;
 }
 
 async function planSourceDir(
@@ -94,13 +108,8 @@ async function planSourceDir(
 ): Promise<string | undefined> {
   if (headersDir === undefined) return undefined;
   if (paths.root !== '/') return headersDir;
-  try {
-    return (await realpath(buildLink(paths, release))) === headersDir
-      ? buildLink(paths, release)
-      : headersDir;
-  } catch {
-    return headersDir;
-  }
+  const found = await findBuildLink(paths, release);
+  return found !== undefined && (await realpath(found.link)) === headersDir ? found.link : headersDir;
 }
 
 /**
@@ -112,9 +121,11 @@ export async function discoverKernels(
   rules: readonly FlavorRule[] = [],
 ): Promise<KernelInfo[]> {
   const headers = new Map<string, string | undefined>();
-  for (const release of await listDir(paths.installTree)) {
-    if (!(await isDir(path.join(paths.installTree, release)))) continue;
-    headers.set(release, await headersIn(await resolveInRoot(paths.root, buildLink(paths, release))));
+  for (const dir of new Set([systemModulesDir(paths), paths.installTree])) {
+    for (const release of await listDir(dir)) {
+      if (headers.get(release) !== undefined || !(await isDir(path.join(dir, release)))) continue;
+      headers.set(release, (await findBuildLink(paths, release))?.headers);
+    }
   }
   const kernelsDir = path.join(paths.root, 'usr/src/kernels');
   for (const release of await listDir(kernelsDir)) {
@@ -160,7 +171,7 @@ export async function readKernel(
     headersDir = await headersIn(paths.kernelSourceDir);
     sourceDir = paths.kernelSourceDir;
   } else {
-    headersDir = await headersIn(await resolveInRoot(paths.root, buildLink(paths, release)));
+    headersDir = (await findBuildLink(paths, release))?.headers;
     headersDir ??= (await discoverKernels(paths, rules)).find((k) => k.release === release)?.headersDir;
     sourceDir = await planSourceDir(paths, release, headersDir);
   }
