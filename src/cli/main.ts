@@ -13,6 +13,8 @@ import { registerInstall } from './commands/install.ts';
 import { registerRemove } from './commands/remove.ts';
 import { registerAutoinstall } from './commands/autoinstall.ts';
 import { registerGenerateMok } from './commands/generate-mok.ts';
+import { registerMkrpm } from './commands/mkrpm.ts';
+import { registerMkdeb } from './commands/mkdeb.ts';
 
 export const version = '0.1.0';
 
@@ -35,6 +37,8 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   registerAutoinstall(program, io, dispatch);
   registerStatus(program, io, dispatch);
   registerGenerateMok(program, io, dispatch);
+  registerMkrpm(program, io, dispatch);
+  registerMkdeb(program, io, dispatch);
   return program;
 }
 

@@ -14,6 +14,8 @@ export interface KmodforgeConfig {
   jobs: number | undefined;
   /** [signing]: key, certificate, sign_file, require; they win over /etc/dkms/framework.conf. */
   signing: { key?: string; certificate?: string; signFile?: string; require?: boolean };
+  /** [package] maintainer: who packages are from (rpm Packager, deb Maintainer). */
+  maintainer: string | undefined;
 }
 
 export const emptyConfig: KmodforgeConfig = {
@@ -21,6 +23,7 @@ export const emptyConfig: KmodforgeConfig = {
   flavorRules: [],
   jobs: undefined,
   signing: {},
+  maintainer: undefined,
 };
 
 /**
@@ -37,18 +40,21 @@ export const emptyConfig: KmodforgeConfig = {
  *   certificate = /etc/kmodforge/mok.der
  *   sign_file = /usr/local/bin/sign-file
  *   require = yes                      # a module that cannot be signed fails its build
+ *   [package]
+ *   maintainer = Jane Doe <jane@example.com>
  */
 export function parseKmodforgeConfig(text: string, file: string): KmodforgeConfig {
-  const config: KmodforgeConfig = { file, flavorRules: [], jobs: undefined, signing: {} };
+  const config: KmodforgeConfig = { ...emptyConfig, file, flavorRules: [], signing: {} };
   for (const section of parseIni(text, file)) {
     const flavor = /^flavor\s+(\S+)$/.exec(section.name);
     if (flavor !== null) config.flavorRules.push(...parseFlavorSection(flavor[1] ?? '', section, file));
     else if (section.name === 'build') parseBuildSection(section, file, config);
     else if (section.name === 'signing') parseSigningSection(section, file, config);
+    else if (section.name === 'package') parsePackageSection(section, file, config);
     else {
       throw new KmodError(
         'CONFIG_INVALID',
-        `${file}:${section.line}: unknown section [${section.name}]; expected [flavor NAME], [build] or [signing]`,
+        `${file}:${section.line}: unknown section [${section.name}]; expected [flavor NAME], [build], [signing] or [package]`,
       );
     }
   }
@@ -111,6 +117,16 @@ function parseSigningSection(section: IniSection, file: string, config: Kmodforg
     } else {
       throw invalid(file, entry, 'unknown key; [signing] takes key, certificate, sign_file and require');
     }
+  }
+}
+
+function parsePackageSection(section: IniSection, file: string, config: KmodforgeConfig): void {
+  for (const entry of section.entries) {
+    if (entry.key !== 'maintainer')
+      throw invalid(file, entry, 'unknown key; [package] takes "maintainer = Name <email>"');
+    if (!/^[^<>]+ <[^<>\s]+@[^<>\s]+>$/.test(entry.value))
+      throw invalid(file, entry, `"${entry.value}" is not "Name <email>"`);
+    config.maintainer = entry.value;
   }
 }
 

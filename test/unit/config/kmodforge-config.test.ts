@@ -35,7 +35,7 @@ describe('parseKmodforgeConfig', () => {
     [
       'unknown section',
       '[colors]\n',
-      `${file}:1: unknown section [colors]; expected [flavor NAME], [build] or [signing]`,
+      `${file}:1: unknown section [colors]; expected [flavor NAME], [build], [signing] or [package]`,
     ],
     ['unknown flavor key', '[flavor x]\nsuffix = y\n', `${file}:2: suffix: unknown key`],
     ['bad regex', '[flavor x]\npattern = (\n', `${file}:2: pattern: "(" is not a valid regular expression`],

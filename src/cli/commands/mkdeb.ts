@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { makeDebs, makeDkmsDeb } from '../../commands/mkdeb.ts';
+import { requirePackages } from '../../commands/mkrpm.ts';
+import { withMutation } from '../../commands/mutation.ts';
+import { resolveTargets } from '../../commands/targets.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { Io } from '../io.ts';
+import { ensureAdded, readSpec } from './module-command.ts';
+import { renderPackages } from './package-output.ts';
+
+interface MkdebOptions {
+  release: string;
+  out: string | undefined;
+  source: boolean | undefined;
+}
+
+export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('mkdeb')
+    .description(
+      'make one binary .deb per kernel, building first where needed; --source: a <name>-dkms source package',
+    )
+    .argument('[module]', 'module/version, a source directory, or a dkms.conf path')
+    .option('--release <n>', 'the Debian revision', '1')
+    .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/deb)')
+    .option('--source', 'make the <name>-dkms package that builds the module where it is installed');
+  defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    const own = command.opts<MkdebOptions>();
+    const spec = await readSpec(arg, options);
+    const targets = own.source === true ? [] : await resolveTargets(ctx, options);
+    const result = await withMutation(ctx, async () => {
+      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+      const { module, version } = await ensureAdded(ctx, spec, options, first, 'mkdeb');
+      const common = {
+        module,
+        version,
+        release: own.release,
+        outDir: own.out,
+        sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+      };
+      return own.source === true
+        ? makeDkmsDeb(ctx, common)
+        : makeDebs(ctx, { ...common, targets, directives: options.directives });
+    });
+    requirePackages(result);
+    return renderPackages(io, options, 'deb', result);
+  });
+}

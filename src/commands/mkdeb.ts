@@ -1,0 +1,126 @@
+import { cp, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../context.ts';
+import { planDebIdentity, debSafe } from '../package/naming.ts';
+import { planChangelog, planCopyright, planDebControl, planDepmodScripts } from '../package/deb/control.ts';
+import { planDkmsPackageScripts } from '../package/deb/dkms-source-package.ts';
+import { readInstalledSize, runDpkgDeb } from '../package/deb/dpkg-deb.ts';
+import { readSourceDateEpoch } from '../package/package-info.ts';
+import { parseDebianVersion } from '../version/dpkg.ts';
+import { requireAdded } from '../state/registered.ts';
+import { tree } from '../state/tree.ts';
+import {
+  defaultPackager,
+  planOutDir,
+  stageForPackages,
+  type PackageOptions,
+  type PackageResult,
+} from './mkrpm.ts';
+
+/**
+ * mkdeb: one `<name>-modules-<kernel>` .deb per kernel, depending on that kernel's linux-image package,
+ * with depmod for that kernel in postinst/postrm; made from the files `install --destdir` stages.
+ */
+export async function makeDebs(ctx: Context, options: PackageOptions): Promise<PackageResult> {
+  parseDebianVersion(`${options.version}-${options.release}`);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkdeb-'));
+  try {
+    const { builds, staged } = await stageForPackages(ctx, options, work);
+    const outDir = planOutDir(ctx, options, 'deb');
+    const epoch = await readSourceDateEpoch(
+      options.sourceDateEpoch,
+      tree.sourceLink(ctx.paths, options.module, options.version),
+    );
+    const maintainer = ctx.config.maintainer ?? defaultPackager;
+    const packages = [];
+    for (const kernel of staged) {
+      const identity = planDebIdentity(kernel.input);
+      const flavor = kernel.input.kernel.flavor === '' ? '' : `, ${kernel.input.kernel.flavor} flavor`;
+      const scripts = planDepmodScripts(kernel.target.release);
+      const file = await runDpkgDeb({
+        root: kernel.stageDir,
+        docName: identity.package,
+        out: path.join(outDir, identity.fileName),
+        sourceDateEpoch: epoch,
+        contents: {
+          control: planDebControl({
+            identity,
+            source: debSafe(options.module),
+            maintainer,
+            section: 'kernel',
+            installedSize: await readInstalledSize(kernel.stageDir),
+            summary: `Kernel modules of ${options.module} for Linux ${kernel.target.release}`,
+            description: `The ${kernel.input.modules.map((m) => `${m}.ko`).join(', ')} kernel module${kernel.input.modules.length === 1 ? '' : 's'} of ${options.module} ${options.version}, built, signed and compressed by kmodforge for Linux ${kernel.target.release} (${kernel.target.arch}${flavor}).`,
+            provides: kernel.input.modules.map((m) => `${debSafe(m)}-modules`),
+          }),
+          scripts,
+          copyright: planCopyright(options.module, kernel.license),
+          changelog: planChangelog(debSafe(options.module), identity.version, maintainer, epoch),
+        },
+      });
+      packages.push({
+        kernel: kernel.target.release,
+        arch: kernel.target.arch,
+        name: identity.package,
+        file,
+      });
+    }
+    return { builds, packages };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * mkdeb --source: a `<name>-dkms` package (Architecture: all) with the module source and dkms.conf in
+ * /usr/src/<name>-<version>, which builds and installs the module on the machine it is installed on.
+ */
+export async function makeDkmsDeb(
+  ctx: Context,
+  options: Pick<PackageOptions, 'module' | 'version' | 'release' | 'outDir' | 'sourceDateEpoch'>,
+): Promise<PackageResult> {
+  await requireAdded(ctx, options.module, options.version);
+  const version = `${options.version}-${options.release}`;
+  parseDebianVersion(version);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkdeb-'));
+  try {
+    const source = await realpath(tree.sourceLink(ctx.paths, options.module, options.version));
+    const root = path.join(work, 'root');
+    const dest = path.join(root, 'usr/src', `${options.module}-${options.version}`);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await cp(source, dest, { recursive: true, verbatimSymlinks: true });
+    const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
+    const maintainer = ctx.config.maintainer ?? defaultPackager;
+    const pkg = debSafe(`${options.module}-dkms`);
+    const file = await runDpkgDeb({
+      root,
+      docName: pkg,
+      out: path.join(planOutDir(ctx, options, 'deb'), `${pkg}_${version}_all.deb`),
+      sourceDateEpoch: epoch,
+      contents: {
+        control: planDebControl({
+          identity: {
+            package: pkg,
+            version,
+            arch: 'all',
+            depends: ['dkms | kmodforge', 'make', 'gcc | c-compiler'],
+            fileName: '',
+          },
+          source: debSafe(options.module),
+          maintainer,
+          section: 'kernel',
+          installedSize: await readInstalledSize(root),
+          summary: `Source of the ${options.module} kernel modules, built on install`,
+          description: `The source of ${options.module} ${options.version} with its dkms.conf, in /usr/src/${options.module}-${options.version}. When the package is installed, kmodforge (or dkms) builds and installs the modules for every kernel that has headers; kernel hooks rebuild them for new kernels.`,
+        }),
+        scripts: planDkmsPackageScripts(options.module, options.version),
+        copyright: planCopyright(options.module, 'GPL-2.0-or-later'),
+        changelog: planChangelog(debSafe(options.module), version, maintainer, epoch),
+      },
+    });
+    return { builds: [], packages: [{ kernel: undefined, arch: 'all', name: pkg, file }] };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,188 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { DirectiveOverride } from '../conf/eval-script.ts';
+import type { Context } from '../context.ts';
+import { KmodError } from '../errors.ts';
+import { stageModules } from '../install/stage.ts';
+import { parseKernelRelease } from '../kernel/release.ts';
+import type { KernelTarget } from '../kernel/target.ts';
+import {
+  planRpmIdentity,
+  planRpmMeta,
+  type PackageInput,
+  type RpmIdentity,
+  type RpmStyle,
+} from '../package/naming.ts';
+import { planLicense, readModuleLicense, readSourceDateEpoch } from '../package/package-info.ts';
+import { formatChangelogDate, planBinarySpec } from '../package/rpm/binary-spec.ts';
+import { runRpmbuild, runRpmSign } from '../package/rpm/rpmbuild.ts';
+import { requireAdded } from '../state/registered.ts';
+import { tree } from '../state/tree.ts';
+import { compareKernelReleases } from '../version/kernel.ts';
+import { ensureBuilt, type BuildOutcome } from './build.ts';
+
+export interface PackageOptions {
+  module: string;
+  version: string;
+  targets: readonly KernelTarget[];
+  release: string;
+  outDir: string | undefined;
+  directives: readonly DirectiveOverride[];
+  /** SOURCE_DATE_EPOCH from the environment, if set. */
+  sourceDateEpoch: string | undefined;
+}
+
+export interface PackagedFile {
+  kernel: string | undefined;
+  arch: string;
+  name: string;
+  file: string;
+}
+
+export interface PackageResult {
+  builds: BuildOutcome[];
+  packages: PackagedFile[];
+}
+
+/** Who packages are from unless [package] maintainer says; .invalid is reserved for exactly this. */
+export const defaultPackager = 'kmodforge <packages@kmodforge.invalid>';
+
+/** Where packages go by default: <dkmsTree>/M/V/<kind>/, as dkms's old mkrpm/mkdeb put them. */
+export function planOutDir(
+  ctx: Context,
+  options: Pick<PackageOptions, 'module' | 'version' | 'outDir'>,
+  kind: 'rpm' | 'deb',
+): string {
+  return options.outDir === undefined
+    ? path.join(tree.version(ctx.paths, options.module, options.version), kind)
+    : path.resolve(options.outDir);
+}
+
+/** The inputs every package of one kernel shares, with the modules it was staged with. */
+export interface StagedKernel {
+  target: KernelTarget;
+  input: PackageInput;
+  stageDir: string;
+  systemPaths: string[];
+  license: string;
+}
+
+/** Builds what is missing and stages each successfully built kernel's modules in a temporary root. */
+export async function stageForPackages(
+  ctx: Context,
+  options: PackageOptions,
+  work: string,
+): Promise<{ builds: BuildOutcome[]; staged: StagedKernel[] }> {
+  await requireAdded(ctx, options.module, options.version);
+  const builds = await ensureBuilt(ctx, { ...options, force: false });
+  const staged: StagedKernel[] = [];
+  for (const [i, target] of options.targets.entries()) {
+    const build = builds[i];
+    if (build === undefined || build.status === 'failed' || build.status === 'excluded') continue;
+    const stageDir = path.join(work, `${target.release}-${target.arch}`);
+    const modules = await stageModules(ctx, { ...options, target }, stageDir);
+    const first = modules[0];
+    staged.push({
+      target,
+      stageDir,
+      systemPaths: modules.map((m) => m.systemPath),
+      license: planLicense(first === undefined ? '' : await readModuleLicense(first.file)),
+      input: {
+        name: options.module,
+        version: options.version,
+        release: options.release,
+        kernel: parseKernelRelease(target.release, ctx.config.flavorRules),
+        arch: target.arch,
+        modules: modules.map((m) => m.name),
+      },
+    });
+  }
+  return { builds, staged };
+}
+
+function describe(input: PackageInput): { summary: string; description: string } {
+  const flavor = input.kernel.flavor === '' ? '' : `, ${input.kernel.flavor} flavor`;
+  return {
+    summary: `Kernel modules of ${input.name} ${input.version} for Linux ${input.kernel.release}`,
+    description: `The ${input.modules.map((m) => `${m}.ko`).join(', ')} kernel module${input.modules.length === 1 ? '' : 's'} of ${input.name} ${input.version},\nbuilt, signed and compressed by kmodforge for Linux ${input.kernel.release} (${input.arch}${flavor}).`,
+  };
+}
+
+/**
+ * mkrpm: one binary RPM per kernel in the chosen naming style, made from the same staged files that
+ * `install --destdir` produces, plus (kmod style) a meta package per flavor that requires the newest
+ * kernel's package. Optionally signed with a GPG key.
+ */
+export async function makeRpms(
+  ctx: Context,
+  options: PackageOptions & { style: RpmStyle; gpgKey: string | undefined; gnupgHome: string | undefined },
+): Promise<PackageResult> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkrpm-'));
+  try {
+    const { builds, staged } = await stageForPackages(ctx, options, work);
+    const outDir = planOutDir(ctx, options, 'rpm');
+    const epoch = await readSourceDateEpoch(
+      options.sourceDateEpoch,
+      tree.sourceLink(ctx.paths, options.module, options.version),
+    );
+    const packages: PackagedFile[] = [];
+    const build = async (identity: RpmIdentity, kernel: StagedKernel, withFiles: boolean): Promise<void> => {
+      const text = describe(kernel.input);
+      const spec = planBinarySpec({
+        identity,
+        summary: withFiles
+          ? text.summary
+          : `Kernel modules of ${kernel.input.name} for the newest ${kernel.input.kernel.flavor || 'default'} kernel`,
+        description: withFiles
+          ? text.description
+          : `Requires ${kernel.input.name}'s modules for the newest kernel of this flavor, so that updates follow the kernel.`,
+        license: kernel.license,
+        packager: ctx.config.maintainer ?? defaultPackager,
+        kernel: withFiles ? kernel.target.release : undefined,
+        files: withFiles ? kernel.systemPaths : [],
+        changelogDate: formatChangelogDate(epoch),
+      });
+      const stageDir = withFiles ? kernel.stageDir : path.join(work, 'empty');
+      const file = await runRpmbuild({ spec, stageDir, outDir, arch: identity.arch, sourceDateEpoch: epoch });
+      packages.push({
+        kernel: withFiles ? kernel.target.release : undefined,
+        arch: kernel.target.arch,
+        name: identity.name,
+        file,
+      });
+    };
+    for (const kernel of staged) await build(planRpmIdentity(options.style, kernel.input), kernel, true);
+    if (options.style === 'kmod') {
+      const newest = new Map<string, StagedKernel>();
+      for (const kernel of staged) {
+        const key = `${kernel.input.kernel.flavor}/${kernel.target.arch}`;
+        const current = newest.get(key);
+        if (current === undefined || compareKernelReleases(kernel.target.release, current.target.release) > 0)
+          newest.set(key, kernel);
+      }
+      await mkdir(path.join(work, 'empty'), { recursive: true });
+      for (const kernel of newest.values()) await build(planRpmMeta(kernel.input), kernel, false);
+    }
+    if (options.gpgKey !== undefined)
+      await runRpmSign(
+        packages.map((p) => p.file),
+        options.gpgKey,
+        options.gnupgHome,
+      );
+    return { builds, packages };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+export function requirePackages(result: PackageResult): void {
+  if (
+    result.packages.length === 0 &&
+    result.builds.every((b) => b.status === 'failed' || b.status === 'excluded')
+  ) {
+    const failed = result.builds.find((b) => b.error !== undefined);
+    if (failed?.error !== undefined) throw failed.error;
+    throw new KmodError('BUILD_FAILED', 'nothing was built, so nothing was packaged');
+  }
+}
