@@ -13,8 +13,10 @@ import { registerInstall } from './commands/install.ts';
 import { registerRemove } from './commands/remove.ts';
 import { registerAutoinstall } from './commands/autoinstall.ts';
 import { registerGenerateMok } from './commands/generate-mok.ts';
+import { registerMksrpm } from './commands/mksrpm.ts';
 import { registerMkrpm } from './commands/mkrpm.ts';
 import { registerMkdeb } from './commands/mkdeb.ts';
+import { registerTarballs } from './commands/tarball.ts';
 
 export const version = '0.1.0';
 
@@ -37,8 +39,10 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
   registerAutoinstall(program, io, dispatch);
   registerStatus(program, io, dispatch);
   registerGenerateMok(program, io, dispatch);
+  registerMksrpm(program, io, dispatch);
   registerMkrpm(program, io, dispatch);
   registerMkdeb(program, io, dispatch);
+  registerTarballs(program, io, dispatch);
   return program;
 }
 
