@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { planDebIdentity, debSafe } from '../package/naming.ts';
+import { machineToDebianArch } from '../kernel/release.ts';
 import { planChangelog, planCopyright, planDebControl, planDepmodScripts } from '../package/deb/control.ts';
 import { planDkmsPackageScripts } from '../package/deb/dkms-source-package.ts';
 import { readInstalledSize, runDpkgDeb } from '../package/deb/dpkg-deb.ts';
@@ -26,7 +27,7 @@ export async function makeDebs(ctx: Context, options: PackageOptions): Promise<P
   parseDebianVersion(`${options.version}-${options.release}`);
   const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkdeb-'));
   try {
-    const { builds, staged } = await stageForPackages(ctx, options, work);
+    const { builds, staged, userland } = await stageForPackages(ctx, options, work);
     const outDir = planOutDir(ctx, options, 'deb');
     const epoch = await readSourceDateEpoch(
       options.sourceDateEpoch,
@@ -34,8 +35,41 @@ export async function makeDebs(ctx: Context, options: PackageOptions): Promise<P
     );
     const maintainer = ctx.config.maintainer ?? defaultPackager;
     const packages = [];
+    // dpkg does not let two packages own one file, so the userland goes into <name>-common, which every
+    // modules package depends on.
+    const common = debSafe(`${options.module}-common`);
+    const debVersion = `${options.version}-${options.release}`;
+    const first = staged[0];
+    if (userland !== undefined && first !== undefined) {
+      const arch = machineToDebianArch(first.target.arch);
+      const file = await runDpkgDeb({
+        root: userland.root,
+        docName: common,
+        out: path.join(outDir, `${common}_${debVersion}_${arch}.deb`),
+        sourceDateEpoch: epoch,
+        contents: {
+          control: planDebControl({
+            identity: { package: common, version: debVersion, arch, depends: [], fileName: '' },
+            source: debSafe(options.module),
+            maintainer,
+            section: 'utils',
+            installedSize: await readInstalledSize(userland.root),
+            summary: `Programs and files of ${options.module}, for its kernel modules`,
+            description: `The userland of ${options.module} ${options.version} (${userland.files.map((f) => f.path).join(', ')}), built by kmodforge from the module's source.`,
+          }),
+          scripts: {},
+          copyright: planCopyright(options.module, first.license),
+          changelog: planChangelog(debSafe(options.module), debVersion, maintainer, epoch),
+        },
+      });
+      packages.push({ kernel: undefined, arch: first.target.arch, name: common, file });
+    }
     for (const kernel of staged) {
-      const identity = planDebIdentity(kernel.input);
+      const base = planDebIdentity(kernel.input);
+      const identity =
+        userland === undefined
+          ? base
+          : { ...base, depends: [...base.depends, `${common} (= ${debVersion})`] };
       const flavor = kernel.input.kernel.flavor === '' ? '' : `, ${kernel.input.kernel.flavor} flavor`;
       const scripts = planDepmodScripts(kernel.target.release);
       const file = await runDpkgDeb({

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
@@ -17,7 +17,8 @@ import {
 import { planLicense, readModuleLicense, readSourceDateEpoch } from '../package/package-info.ts';
 import { formatChangelogDate, planBinarySpec } from '../package/rpm/binary-spec.ts';
 import { runRpmbuild, runRpmSign } from '../package/rpm/rpmbuild.ts';
-import { requireAdded } from '../state/registered.ts';
+import { readRegisteredConf, requireAdded } from '../state/registered.ts';
+import { stageUserland, type StagedFile } from '../package/userland.ts';
 import { tree } from '../state/tree.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
@@ -73,14 +74,27 @@ export async function stageForPackages(
   ctx: Context,
   options: PackageOptions,
   work: string,
-): Promise<{ builds: BuildOutcome[]; staged: StagedKernel[] }> {
+): Promise<{ builds: BuildOutcome[]; staged: StagedKernel[]; userland: UserlandStage | undefined }> {
   await requireAdded(ctx, options.module, options.version);
   const builds = await ensureBuilt(ctx, { ...options, force: false });
   const staged: StagedKernel[] = [];
+  let userland: UserlandStage | undefined;
   for (const [i, target] of options.targets.entries()) {
     const build = builds[i];
     if (build === undefined || build.status === 'failed' || build.status === 'excluded') continue;
     const stageDir = path.join(work, `${target.release}-${target.arch}`);
+    if (userland === undefined) {
+      const { conf } = await readRegisteredConf(ctx, options.module, options.version, target, {
+        directives: options.directives,
+      });
+      if (conf.userland !== undefined) {
+        const root = path.join(work, 'userland-root');
+        userland = {
+          root,
+          files: await stageUserland(ctx, { ...options, userland: conf.userland }, work, root),
+        };
+      }
+    }
     const modules = await stageModules(ctx, { ...options, target }, stageDir);
     const first = modules[0];
     staged.push({
@@ -98,7 +112,13 @@ export async function stageForPackages(
       },
     });
   }
-  return { builds, staged };
+  return { builds, staged, userland };
+}
+
+/** Userland files built once and staged under `root`, for every package of the command. */
+export interface UserlandStage {
+  root: string;
+  files: StagedFile[];
 }
 
 function describe(input: PackageInput): { summary: string; description: string } {
@@ -120,8 +140,11 @@ export async function makeRpms(
 ): Promise<PackageResult> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkrpm-'));
   try {
-    const { builds, staged } = await stageForPackages(ctx, options, work);
+    const { builds, staged, userland } = await stageForPackages(ctx, options, work);
     const outDir = planOutDir(ctx, options, 'rpm');
+    // rpm lets packages share identical files, so each kernel's package carries the userland too.
+    if (userland !== undefined)
+      for (const kernel of staged) await cp(userland.root, kernel.stageDir, { recursive: true });
     const epoch = await readSourceDateEpoch(
       options.sourceDateEpoch,
       tree.sourceLink(ctx.paths, options.module, options.version),
@@ -140,7 +163,9 @@ export async function makeRpms(
         license: kernel.license,
         packager: ctx.config.maintainer ?? defaultPackager,
         kernel: withFiles ? kernel.target.release : undefined,
-        files: withFiles ? kernel.systemPaths : [],
+        files: withFiles
+          ? [...kernel.systemPaths.map((p) => ({ path: p, mode: 0o644 })), ...(userland?.files ?? [])]
+          : [],
         changelogDate: formatChangelogDate(epoch),
       });
       const stageDir = withFiles ? kernel.stageDir : path.join(work, 'empty');

@@ -39,6 +39,10 @@ export const directiveNames = [
   'MODULES_CONF_OBSOLETES',
   'MODULES_CONF_ALIAS_TYPE',
   'MODULES_CONF_OBSOLETE_ONLY',
+  // kmodforge's own, for userland built from the same source; dkms reads only its own names, so it
+  // ignores these.
+  'USERLAND_BUILD',
+  'USERLAND_FILE',
 ] as const;
 
 export type DirectiveName = (typeof directiveNames)[number];

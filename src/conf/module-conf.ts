@@ -38,6 +38,20 @@ export interface ModuleScripts {
   postRemove: string | undefined;
 }
 
+export interface UserlandFile {
+  /** Relative to the source (after USERLAND_BUILD ran in a copy of it). */
+  source: string;
+  /** Absolute path on the target system. */
+  dest: string;
+  mode: number;
+}
+
+export interface Userland {
+  /** A command run by bash in a copy of the source, once per package command. */
+  build: string | undefined;
+  files: UserlandFile[];
+}
+
 /** A dkms.conf resolved for one (kernel, arch): what dkms would do for that pair. */
 export interface ModuleConf {
   file: string;
@@ -63,6 +77,8 @@ export interface ModuleConf {
   buildDependsRebuild: boolean;
   obsoleteBy: string | undefined;
   noWeakModules: boolean;
+  /** USERLAND_BUILD and USERLAND_FILE[]: programs and files built from the same source, for packages. */
+  userland: Userland | undefined;
   exclusion: BuildExclusion | undefined;
   deprecated: DirectiveName[];
   warnings: string[];

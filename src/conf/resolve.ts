@@ -7,7 +7,7 @@ import {
 import { findDirectiveLine, throwConfProblems, type ConfProblem } from './conf-problem.ts';
 import { planExclusion } from './exclusive.ts';
 import type { EvaluatedConf } from './evaluate.ts';
-import type { ModuleConf, ModuleRecord } from './module-conf.ts';
+import type { ModuleConf, ModuleRecord, Userland, UserlandFile } from './module-conf.ts';
 
 export interface ResolveContext {
   /** The main dkms.conf, for messages. */
@@ -102,6 +102,7 @@ export function resolveModuleConf(
       }
     }
   }
+  const userland = resolveUserland(scalar('USERLAND_BUILD'), entries('USERLAND_FILE'), problem);
   if (problems.length > 0) throwConfProblems(ctx.file, problems);
 
   const exclusion = planExclusion({
@@ -151,6 +152,7 @@ export function resolveModuleConf(
     deprecated,
     warnings,
     directives: Object.fromEntries([...raw].map(([name, values]) => [name, Object.fromEntries(values)])),
+    userland,
   };
 }
 
@@ -339,4 +341,28 @@ function resolvePatches(
     if ((patchMatch?.get(index) ?? '') === '' || matched?.get(index) === 0) chosen.push(patch);
   }
   return chosen;
+}
+
+/** USERLAND_FILE[i]="<path in the source>:<absolute path on the system>[:<octal mode>]". */
+function resolveUserland(
+  build: string | undefined,
+  files: readonly [number, string][],
+  problem: ProblemSink,
+): Userland | undefined {
+  if (build === undefined && files.length === 0) return undefined;
+  const resolved: UserlandFile[] = [];
+  for (const [index, value] of files) {
+    const [source = '', dest = '', mode = '0644', ...rest] = value.split(':');
+    const expected = 'expected "<path in the source>:<absolute path on the system>[:<octal mode>]"';
+    if (rest.length > 0 || source === '' || dest === '')
+      problem('USERLAND_FILE', index, `"${value}": ${expected}`);
+    else if (source.startsWith('/') || source.split('/').includes('..'))
+      problem('USERLAND_FILE', index, `"${source}" must be a path inside the source`);
+    else if (!dest.startsWith('/') || dest.split('/').includes('..') || dest.endsWith('/'))
+      problem('USERLAND_FILE', index, `"${dest}" must be an absolute file path without ".."`);
+    else if (!/^0?[0-7]{3}$/.test(mode))
+      problem('USERLAND_FILE', index, `"${mode}" is not an octal file mode such as 0755`);
+    else resolved.push({ source, dest, mode: parseInt(mode, 8) });
+  }
+  return { build, files: resolved };
 }

@@ -235,3 +235,59 @@ describe('reproducible packages', () => {
     expect(sums[1]).toEqual(sums[0]);
   });
 });
+
+describe('modules and userland from one source', () => {
+  const userland = path.resolve('test/fixtures/modules/kmf-userland');
+  const files = [
+    'usr/bin/kmf-userland-ctl',
+    'usr/lib/modprobe.d/kmf-userland.conf',
+    'usr/lib/udev/rules.d/90-kmf-userland.rules',
+  ];
+
+  it('puts the userland in every kernel RPM, which rpm installs side by side', async () => {
+    const dir = path.join(out, 'userland-rpm');
+    const made = await t.cli('mkrpm', userland, '--all-kernels', '--out', dir);
+    expect(made.code, made.stderr).toBe(0);
+    const kernelRpms = t.kernels.map((k) => path.join(dir, `kmod-kmf-userland-${k}-1.0-1.x86_64.rpm`));
+    for (const file of kernelRpms) {
+      const listed = (await run('rpm', ['-qp', '--qf', '[%{FILEMODES:perms} %{FILENAMES}\n]', file])).stdout;
+      expect(listed).toContain('-rwxr-xr-x /usr/bin/kmf-userland-ctl');
+      expect(listed).toContain('-rw-r--r-- /usr/lib/udev/rules.d/90-kmf-userland.rules');
+    }
+    const root = await mkdtemp(path.join(os.tmpdir(), 'kmf-rpmroot-'));
+    await run('rpm', ['--root', root, '-i', '--nodeps', ...kernelRpms], {
+      env: { ...process.env, HOME: root },
+    });
+    for (const f of files) expect(existsSync(path.join(root, f))).toBe(true);
+    expect((await run(path.join(root, 'usr/bin/kmf-userland-ctl'))).stdout).toBe('kmf-userland-ctl 1.0\n');
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('puts the userland in <name>-common for dpkg, which every modules package depends on', async () => {
+    const dir = path.join(out, 'userland-deb');
+    const made = await t.cli('mkdeb', 'kmf-userland/1.0', '--all-kernels', '--out', dir);
+    expect(made.code, made.stderr).toBe(0);
+    const common = path.join(dir, 'kmf-userland-common_1.0-1_amd64.deb');
+    expect((await run('dpkg-deb', ['-c', common])).stdout).toContain('./usr/bin/kmf-userland-ctl');
+    for (const kernel of t.kernels) {
+      const deb = path.join(dir, `kmf-userland-modules-${kernel}_1.0-1_amd64.deb`);
+      expect((await run('dpkg-deb', ['-f', deb, 'Depends'])).stdout.trim()).toBe(
+        `linux-image-${kernel}, kmf-userland-common (= 1.0-1)`,
+      );
+    }
+    const lint = await runChecker('lintian', [common]);
+    expect(lint).not.toMatch(/^E: /m);
+    const root = await mkdtemp(path.join(os.tmpdir(), 'kmf-dpkgroot-'));
+    await makeDpkgRoot(root);
+    await run('dpkg', [
+      `--root=${root}`,
+      '--force-script-chrootless',
+      '--force-depends',
+      '--log=/dev/null',
+      '-i',
+      ...(await readdir(dir)).map((f) => path.join(dir, f)),
+    ]);
+    for (const f of files) expect(existsSync(path.join(root, f))).toBe(true);
+    await rm(root, { recursive: true, force: true });
+  });
+});

@@ -9,8 +9,8 @@ export interface BinarySpecInput {
   packager: string;
   /** The kernel whose depmod the scriptlets run; undefined for a package without modules (meta). */
   kernel: string | undefined;
-  /** Paths on the target system of the files the package owns. */
-  files: readonly string[];
+  /** Paths on the target system of the files the package owns, with their modes. */
+  files: readonly { path: string; mode: number }[];
   /** The changelog date (from SOURCE_DATE_EPOCH), e.g. "Tue Nov 24 2026". */
   changelogDate: string;
 }
@@ -65,7 +65,11 @@ export function planBinarySpec(input: BinarySpecInput): string {
       '',
     );
   }
-  lines.push('%files', ...input.files.map((f) => `%attr(0644,root,root) ${f}`), '');
+  lines.push(
+    '%files',
+    ...input.files.map((f) => `%attr(${f.mode.toString(8).padStart(4, '0')},root,root) ${f.path}`),
+    '',
+  );
   lines.push(
     '%changelog',
     `* ${input.changelogDate} ${input.packager} - ${identity.version}-${identity.release}`,

@@ -206,6 +206,22 @@ describe('resolveModuleConf', () => {
     });
   });
 
+  it('reads USERLAND_BUILD and USERLAND_FILE', () => {
+    const conf = resolve({
+      ...base,
+      USERLAND_BUILD: 'make -C tools',
+      USERLAND_FILE: { 0: 'tools/ctl:/usr/bin/ctl:0755', 1: 'rules:/usr/lib/udev/rules.d/90-x.rules' },
+    });
+    expect(conf.userland).toEqual({
+      build: 'make -C tools',
+      files: [
+        { source: 'tools/ctl', dest: '/usr/bin/ctl', mode: 0o755 },
+        { source: 'rules', dest: '/usr/lib/udev/rules.d/90-x.rules', mode: 0o644 },
+      ],
+    });
+    expect(resolve(base).userland).toBeUndefined();
+  });
+
   describe('validation', () => {
     const cases: [string, Values, string][] = [
       [
@@ -301,6 +317,26 @@ describe('resolveModuleConf', () => {
         'MAKE_MATCH without MAKE',
         { ...base, MAKE_MATCH: { 1: '^6' } },
         'MAKE_MATCH[1]: has no MAKE[1] to go with it',
+      ],
+      [
+        'a USERLAND_FILE without a destination',
+        { ...base, USERLAND_FILE: 'tools/ctl' },
+        'USERLAND_FILE[0]: "tools/ctl": expected "<path in the source>:<absolute path on the system>[:<octal mode>]"',
+      ],
+      [
+        'a USERLAND_FILE leaving the source',
+        { ...base, USERLAND_FILE: '../x:/usr/bin/x' },
+        'USERLAND_FILE[0]: "../x" must be a path inside the source',
+      ],
+      [
+        'a relative USERLAND_FILE destination',
+        { ...base, USERLAND_FILE: 'x:usr/bin/x' },
+        'USERLAND_FILE[0]: "usr/bin/x" must be an absolute file path without ".."',
+      ],
+      [
+        'a bad USERLAND_FILE mode',
+        { ...base, USERLAND_FILE: 'x:/usr/bin/x:rwx' },
+        'USERLAND_FILE[0]: "rwx" is not an octal file mode such as 0755',
       ],
     ];
 
