@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The main job: build and install the example module (examples/hello) for every installed kernel into a
-# throwaway root, and print its status. Installs what it needs first: make and a compiler, kernel headers when there
+# throwaway root, print its status, and write its .rpm and .deb packages. Installs what it needs first: make and a compiler, kernel headers when there
 # are none, and kmodforge's own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deps=(make gcc libc6-dev kmod patch binutils)
+deps=(make gcc libc6-dev kmod patch binutils openssl xz-utils zstd rpm)
 compgen -G '/lib/modules/*/build/include' >/dev/null || deps+=(linux-headers-amd64)
 bash scripts/apt-deps.sh "${deps[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -25,5 +25,10 @@ mkdir -p "$root/etc" && cp /etc/os-release "$root/etc/"
 
 ./bin/kmodforge.js --root "$root" install ./examples/hello --all-kernels
 ./bin/kmodforge.js --root "$root" status
-find "$root/lib/modules" -name '*.ko' | sort
+find "$root/lib/modules" -name '*.ko*' | sort
+
+# Packages of the same build: binary RPMs and DEBs per kernel, and the <name>-dkms source package.
+./bin/kmodforge.js --root "$root" mkrpm hello/1.0 --all-kernels --out "$root/packages"
+./bin/kmodforge.js --root "$root" mkdeb hello/1.0 --all-kernels --out "$root/packages"
+./bin/kmodforge.js --root "$root" mkdeb hello/1.0 --source --out "$root/packages"
 echo "The throwaway root is $root"

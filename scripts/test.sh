@@ -6,9 +6,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/apt-deps.sh \
-  make gcc libc6-dev kmod patch binutils xz-utils zstd openssl \
+  make gcc libc6-dev kmod patch binutils xz-utils zstd openssl python3 \
   linux-headers-amd64 linux-headers-rt-amd64 linux-headers-cloud-amd64 \
-  dkms rpm dpkg-dev || exit 1
+  dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev || exit 1
 npm ci --no-audit --no-fund || exit 1
 
 passed=0
