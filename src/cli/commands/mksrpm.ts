@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { makeSourceRpm } from '../../commands/mksrpm.ts';
+import { readModuleSpec, requireModuleVersion } from '../../commands/module-arg.ts';
+import { KmodError } from '../../errors.ts';
+import { defineAction, type Dispatch } from '../command.ts';
+import type { Io } from '../io.ts';
+import { writeJson } from '../render.ts';
+
+/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds since the epoch. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value))
+    throw new KmodError('USAGE', `SOURCE_DATE_EPOCH "${value}": expected whole seconds since 1970`);
+  return Number(value);
+}
+
+export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): void {
+  const command = program
+    .command('mksrpm')
+    .description(
+      'make a source RPM that `rpmbuild --rebuild` turns into kmod-<module>-<kernel> packages, without kmodforge or dkms',
+    )
+    .argument('[module]', 'module/version, as added')
+    .option('--release <n>', 'the rpm Release of the packages', '1')
+    .option('--out <dir>', 'where to write the .src.rpm (default <dkmstree>/<module>/<version>/rpm)')
+    .option('--license <spdx>', "the rpm License (default: from the sources' MODULE_LICENSE)");
+  defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    const { module, version } = requireModuleVersion(
+      await readModuleSpec(arg, options.module, options.moduleVersion),
+      'mksrpm',
+    );
+    const own = command.opts<{ release: string; out?: string; license?: string }>();
+    const result = await makeSourceRpm(ctx, {
+      module,
+      version,
+      release: own.release,
+      outDir: own.out,
+      license: own.license,
+      sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
+      generator: `kmodforge ${program.version() ?? ''}`.trim(),
+    });
+    if (options.json) writeJson(io, { type: 'result', command: 'mksrpm', ...result });
+    else if (!options.quiet) io.out(`Wrote ${result.srpm}\n`);
+    return 0;
+  });
+}

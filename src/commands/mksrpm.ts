@@ -1,0 +1,210 @@
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { readConfText } from '../conf/read.ts';
+import type { Context } from '../context.ts';
+import { KmodError, isErrno } from '../errors.ts';
+import { baseEnv, runOrThrow } from '../exec/run.ts';
+import {
+  isValidRpmRelease,
+  kmodBuildScriptName,
+  kmodBuildScriptUrl,
+  planLicense,
+  planSourceSpec,
+  planSourceTarballName,
+  planSpecFileName,
+  planSrpmFileName,
+  srpmOnlyMacro,
+} from '../package/rpm/source-spec.ts';
+import { requireAdded } from '../state/registered.ts';
+import { tree } from '../state/tree.ts';
+
+export interface MksrpmOptions {
+  module: string;
+  version: string;
+  /** rpm Release of the source and binary packages. */
+  release: string;
+  /** Where the .src.rpm goes; default <dkmsTree>/<module>/<version>/rpm, as dkms's old mkrpm. */
+  outDir: string | undefined;
+  /** SOURCE_DATE_EPOCH; default the newest modification time in the module source. */
+  sourceDateEpoch: number | undefined;
+  /** rpm License; default from the MODULE_LICENSE of the sources. */
+  license: string | undefined;
+  /** What makes the spec, e.g. "kmodforge 0.1.0". */
+  generator: string;
+}
+
+export interface MksrpmResult {
+  module: string;
+  version: string;
+  release: string;
+  /** The .src.rpm written. */
+  srpm: string;
+  license: string;
+  sourceDateEpoch: number;
+}
+
+interface SourceFacts {
+  /** Newest mtime of anything in the tree, in whole seconds. */
+  newestMtime: number;
+  /** MODULE_LICENSE("…") strings of the C files. */
+  licenses: string[];
+}
+
+const moduleLicense = /MODULE_LICENSE\s*\(\s*"([^"]*)"\s*\)/g;
+
+/** Walks the module source (without following links) for its newest mtime and its modules' licenses. */
+async function readSourceFacts(dir: string): Promise<SourceFacts> {
+  const facts: SourceFacts = { newestMtime: 0, licenses: [] };
+  const walk = async (current: string): Promise<void> => {
+    for (const entry of await readdir(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      const stats = await lstat(full);
+      facts.newestMtime = Math.max(facts.newestMtime, Math.floor(stats.mtimeMs / 1000));
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && entry.name.endsWith('.c')) {
+        for (const m of (await readFile(full, 'latin1')).matchAll(moduleLicense))
+          facts.licenses.push(m[1] ?? '');
+      }
+    }
+  };
+  await walk(dir);
+  return facts;
+}
+
+/** A basic-regex-safe copy of a file name for tar's --transform. */
+function escapeBre(value: string): string {
+  return value.replace(/[.[\]*^$\\|]/g, '\\$&');
+}
+
+/** Reads kmod-build.sh from beside the spec generator; a build that did not copy it is broken. */
+async function readKmodBuildScript(): Promise<string> {
+  try {
+    return await readFile(kmodBuildScriptUrl, 'utf8');
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    throw new KmodError(
+      'COMMAND_FAILED',
+      `kmodforge is incomplete: ${kmodBuildScriptUrl.pathname} is missing`,
+      {
+        hint: `${kmodBuildScriptName} must be installed beside source-spec.js`,
+      },
+    );
+  }
+}
+
+/**
+ * kmodforge mksrpm: a source RPM of a registered module (its source tree with dkms.conf and patches/, a
+ * generated spec and kmod-build.sh) that `rpmbuild --rebuild` turns into kmod-<module>-<kernel> packages
+ * on any rpm system, without kmodforge or dkms. The same source and SOURCE_DATE_EPOCH give the same bytes.
+ */
+export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promise<MksrpmResult> {
+  const { module, version, release } = options;
+  if (!isValidRpmRelease(release)) {
+    throw new KmodError('USAGE', `--release "${release}": expected letters, digits and . _ + ~ ^ (no "-")`);
+  }
+  await requireAdded(ctx, module, version);
+  let source: string;
+  try {
+    source = await realpath(tree.sourceLink(ctx.paths, module, version));
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT', 'ENOTDIR')) throw error;
+    throw new KmodError(
+      'NO_SOURCE_DIR',
+      `The source of ${module}/${version} is missing: ${tree.source(ctx.paths, module, version)}`,
+    );
+  }
+  const confPath = path.join(source, 'dkms.conf');
+  await readConfText(confPath);
+  const facts = await readSourceFacts(source);
+  const date = options.sourceDateEpoch ?? facts.newestMtime;
+  const license = options.license ?? planLicense(facts.licenses);
+  const specInput = { name: module, version, release, license, date, generator: options.generator };
+
+  const top = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-srpm-'));
+  try {
+    const sources = path.join(top, 'SOURCES');
+    const specs = path.join(top, 'SPECS');
+    await mkdir(sources, { recursive: true });
+    await mkdir(specs, { recursive: true });
+    const tarball = path.join(sources, planSourceTarballName(specInput));
+    await runOrThrow(
+      'tar',
+      [
+        '--create',
+        `--file=${tarball}`,
+        `--directory=${path.dirname(source)}`,
+        '--sort=name',
+        `--mtime=@${date}`,
+        '--owner=0',
+        '--group=0',
+        '--numeric-owner',
+        '--format=gnu',
+        '--mode=go-w',
+        '--use-compress-program=gzip -n -9',
+        // The top directory is <module>-<version> whatever the registered source's directory is called.
+        `--transform=s|^${escapeBre(path.basename(source))}|${module}-${version}|S`,
+        path.basename(source),
+      ],
+      { env: baseEnv() },
+    );
+    const conf = path.join(sources, 'dkms.conf');
+    await copyFile(confPath, conf);
+    const helper = path.join(sources, kmodBuildScriptName);
+    await writeFile(helper, await readKmodBuildScript());
+    await chmod(helper, 0o755);
+    await chmod(conf, 0o644);
+    await chmod(tarball, 0o644);
+    const spec = path.join(specs, planSpecFileName(specInput));
+    await writeFile(spec, planSourceSpec(specInput));
+    for (const file of [tarball, conf, helper, spec]) await utimes(file, date, date);
+
+    await runOrThrow(
+      'rpmbuild',
+      [
+        '-bs',
+        // rpm keeps the spec, as parsed, in the source RPM: a relative _topdir (from cwd) and a fixed job
+        // count keep the temporary directory and the CPUs of this machine out of it. A rebuild parses the
+        // spec again.
+        '--define',
+        '_topdir .',
+        '--define',
+        '_smp_build_ncpus 1',
+        '--define',
+        `${srpmOnlyMacro} 1`,
+        '--define',
+        'use_source_date_epoch_as_buildtime 1',
+        '--define',
+        'clamp_mtime_to_source_date_epoch 1',
+        '--define',
+        '_buildhost reproducible',
+        path.relative(top, spec),
+      ],
+      // HOME apart, so that no ~/.rpmmacros changes what is written.
+      { env: baseEnv({ HOME: top, SOURCE_DATE_EPOCH: String(date), TZ: 'UTC' }), cwd: top },
+    );
+    const name = planSrpmFileName(specInput);
+    const outDir = path.resolve(options.outDir ?? path.join(tree.version(ctx.paths, module, version), 'rpm'));
+    await mkdir(outDir, { recursive: true });
+    const srpm = path.join(outDir, name);
+    const staging = path.join(outDir, `.${name}.${process.pid}.tmp`);
+    await copyFile(path.join(top, 'SRPMS', name), staging);
+    await rename(staging, srpm);
+    return { module, version, release, srpm, license, sourceDateEpoch: date };
+  } finally {
+    await rm(top, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,304 @@
+import { execFile as execFileCallback } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { deprecatedDirectives, directiveNames } from '../../../src/conf/directives.ts';
+import { compareKernelBound } from '../../../src/conf/exclusive.ts';
+import { planConfVariables } from '../../../src/conf/read.ts';
+import { parseKernelRelease } from '../../../src/kernel/release.ts';
+import { planRpmIdentity } from '../../../src/package/naming.ts';
+import {
+  formatChangelogDate,
+  isValidRpmRelease,
+  kmodBuildScriptUrl,
+  luaString,
+  planLicense,
+  planPackageTemplates,
+  planSourcePackageName,
+  planSourceSpec,
+  planSourceTarballName,
+  planSpecFileName,
+  planSrpmFileName,
+  srpmOnlyMacro,
+  type SourceSpecInput,
+} from '../../../src/package/rpm/source-spec.ts';
+import { resolvePaths } from '../../../src/paths.ts';
+
+const execFile = promisify(execFileCallback);
+
+const input: SourceSpecInput = {
+  name: 'gost-crypto',
+  version: '0.3.4',
+  release: '1',
+  license: 'GPL-2.0-only',
+  date: 1_700_000_000,
+  generator: 'kmodforge 0.1.0',
+};
+
+/** The text of the spec's %{lua: …} block. */
+function luaBlock(spec: string): string {
+  const start = spec.indexOf('%{lua:');
+  const end = spec.indexOf('\n}\n', start);
+  return spec.slice(start, end + 2);
+}
+
+describe('source RPM file names', () => {
+  it('names the source package <name>-kmod and keeps the dkms version in the tarball', () => {
+    const dashed = { name: 'hello', version: '1.2-3', release: '2' };
+    expect(planSourcePackageName('hello')).toBe('hello-kmod');
+    expect(planSourceTarballName(dashed)).toBe('hello-1.2-3.tar.gz');
+    expect(planSpecFileName(dashed)).toBe('hello-kmod.spec');
+    expect(planSrpmFileName(dashed)).toBe('hello-kmod-1.2_3-2.src.rpm');
+  });
+
+  it.each([
+    ['1', true],
+    ['3.el9', true],
+    ['0.1~rc1', true],
+    ['1-2', false],
+    ['', false],
+    ['1 2', false],
+  ])('release %j valid: %s', (release, valid) => {
+    expect(isValidRpmRelease(release)).toBe(valid);
+  });
+});
+
+describe('planSourceSpec', () => {
+  const spec = planSourceSpec(input);
+
+  it('has the preamble of the source package, its three sources and no BuildRequires', () => {
+    for (const line of [
+      'Name:           gost-crypto-kmod',
+      'Version:        0.3.4',
+      'Release:        1',
+      'License:        GPL-2.0-only',
+      'Source0:        gost-crypto-0.3.4.tar.gz',
+      'Source1:        dkms.conf',
+      'Source2:        kmod-build.sh',
+      'ExclusiveOS:    linux',
+    ]) {
+      expect(spec.split('\n')).toContain(line);
+    }
+    expect(spec).not.toMatch(/^BuildRequires:/m);
+  });
+
+  it("turns off rpm's strip, debuginfo and build-id links, and accepts Debian releases in kernel-uname-r", () => {
+    for (const line of [
+      '%global debug_package %{nil}',
+      '%global __spec_install_post %{nil}',
+      '%global __os_install_post %{nil}',
+      '%global _build_id_links none',
+      '%global _wrong_version_format_terminate_build 0',
+    ]) {
+      expect(spec.split('\n')).toContain(line);
+    }
+  });
+
+  it('passes the module, the kernels and flavors asked for and the signing defines to kmod-build.sh', () => {
+    const helper = spec.split('\n').find((l) => l.startsWith('%global kmf_helper '));
+    expect(helper).toBe(
+      "%global kmf_helper KMF_NAME=gost-crypto KMF_VERSION=0.3.4 KMF_ARCH='%{_target_cpu}' KMF_JOBS='%{?_smp_build_ncpus}%{!?_smp_build_ncpus:1}' KMF_MODDIR='%{kmod_moddir}' KMF_KERNELS='%{?kernels}' KMF_FLAVORS='%{?flavors}' KMF_SIGN_KEY='%{?kmod_sign_key}' KMF_SIGN_CERT='%{?kmod_sign_cert}' KMF_SIGN_FILE='%{?kmod_sign_file}' bash '%{SOURCE2}'",
+    );
+    // It is defined after Source2, which %global expands at once.
+    expect(spec.indexOf('%global kmf_helper')).toBeGreaterThan(spec.indexOf('Source2:'));
+  });
+
+  it('plans packages in Lua, except when kmodforge makes the source RPM', () => {
+    const lua = luaBlock(spec);
+    expect(lua).toContain(`rpm.expand("%{?${srpmOnlyMacro}}")`);
+    expect(lua).toContain('%{kmf_helper} plan 2>/dev/null');
+    expect(lua).toContain('rpm.define("kmf_kernels "');
+    // rpm matches the braces of %{lua:…} before Lua runs.
+    expect(lua.split('{').length).toBe(lua.split('}').length);
+  });
+
+  it("carries naming.ts's kmod package name and relations as templates", () => {
+    const lua = luaBlock(spec);
+    expect(lua).toContain('local name_template = "kmod-gost-crypto-@KERNEL@"');
+    expect(lua).toContain(
+      'local kernel_relations = { "Requires: kernel-uname-r = @KERNEL@", "Provides: gost-crypto-kmod = @VERSION@-@RELEASE@" }',
+    );
+    expect(lua).toContain('local module_relations = { "Provides: kmod(@MODULE@.ko) = @VERSION@-@RELEASE@" }');
+  });
+
+  it.each(['5.14.0-362.8.1.el9_3.x86_64+rt', '6.1.0-56-rt-amd64'])(
+    "fills for %s to planRpmIdentity's name and Provides, and requires kernel-uname-r = <release>",
+    (release) => {
+      const templates = planPackageTemplates('hello');
+      const kernel = parseKernelRelease(release);
+      const real = planRpmIdentity('kmod', {
+        name: 'hello',
+        version: '1.0',
+        release: '1',
+        kernel,
+        arch: 'x86_64',
+        modules: ['hello', 'hello_extra'],
+      });
+      const fill = (t: string, module = ''): string =>
+        t
+          .replaceAll('@KERNEL@', kernel.release)
+          .replaceAll('@VERSION@', '1.0')
+          .replaceAll('@RELEASE@', '1')
+          .replaceAll('@MODULE@', module);
+      expect(fill(templates.name)).toBe(real.name);
+      const filled = [
+        ...templates.kernelRelations.map((r) => fill(r)),
+        ...['hello', 'hello_extra'].flatMap((m) => templates.moduleRelations.map((r) => fill(r, m))),
+      ];
+      expect(filled.sort()).toEqual(
+        [
+          `Requires: kernel-uname-r = ${release}`,
+          ...real.relations.filter((r) => r.startsWith('Provides:')),
+        ].sort(),
+      );
+    },
+  );
+
+  it('builds and installs each planned kernel with kmod-build.sh, after explaining the excluded ones', () => {
+    expect(spec).toContain('%setup -q -c\n');
+    expect(spec).toContain(
+      '%build\n# Which kernels get no package and why, or why nothing can be built.\nKMF_SOURCE_TREE="$PWD" %{kmf_helper} explain\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} build "$kernel"\ndone\n',
+    );
+    expect(spec).toContain(
+      `%install\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} install "$kernel" '%{buildroot}'\ndone\n`,
+    );
+  });
+
+  it('runs depmod for the package kernel only, from a Lua scriptlet that tolerates a missing depmod', () => {
+    const lua = luaBlock(spec);
+    expect(lua).toContain('print("%post -n " .. pkg .. " -p <lua>\\n" .. depmod(k.release))');
+    expect(lua).toContain('print("%postun -n " .. pkg .. " -p <lua>\\n" .. depmod(k.release))');
+    expect(lua).toContain(
+      'if posix.access(d, \\"x\\") then pcall(rpm.execute, d, \\"-a\\", \\"" .. kernel .. "\\") break end',
+    );
+  });
+
+  it('dates the changelog from SOURCE_DATE_EPOCH', () => {
+    expect(spec).toContain('%changelog\n* Tue Nov 14 2023 kmodforge 0.1.0 - 0.3.4-1\n');
+    expect(formatChangelogDate(0)).toBe('Thu Jan 01 1970');
+    expect(formatChangelogDate(951_782_400)).toBe('Tue Feb 29 2000');
+  });
+
+  it('makes rpm-safe versions and escapes % in what the module names', () => {
+    const odd = planSourceSpec({ ...input, name: 'odd', version: '2.0-rc%1' });
+    expect(odd).toContain('\nVersion:        2.0_rc%%1\n');
+    expect(odd).toContain('\nSource0:        odd-2.0-rc%%1.tar.gz\n');
+    expect(odd).toContain("KMF_VERSION='2.0-rc%%1'");
+    expect(odd).toContain('local module_name, module_version = "odd", "2.0-rc\\0371"');
+  });
+
+  it('is the same text for the same input', () => {
+    expect(planSourceSpec({ ...input })).toBe(spec);
+  });
+});
+
+describe('luaString', () => {
+  it.each([
+    ['plain', '"plain"'],
+    ['say "hi"\\', '"say \\"hi\\"\\\\"'],
+    ['{x}', '"\\123x\\125"'],
+    ['a\nb', '"a\\010b"'],
+    ['é', '"\\195\\169"'],
+  ])('%j → %s', (value, expected) => {
+    expect(luaString(value)).toBe(expected);
+  });
+});
+
+describe('planLicense', () => {
+  it.each([
+    [['GPL'], 'GPL-2.0-only'],
+    [['GPL v2', 'GPL'], 'GPL-2.0-only'],
+    [['Dual MIT/GPL'], 'GPL-2.0-only OR MIT'],
+    [['Dual BSD/GPL'], 'Dual BSD/GPL'],
+    [['GPL', 'Dual MIT/GPL'], 'GPL-2.0-only AND (GPL-2.0-only OR MIT)'],
+    [[], 'LicenseRef-not-declared'],
+  ])('%j → %s', (licenses, expected) => {
+    expect(planLicense(licenses)).toBe(expected);
+  });
+});
+
+describe('kmod-build.sh agrees with kmodforge', () => {
+  const script = fileURLToPath(kmodBuildScriptUrl);
+
+  /** Runs bash with the script's functions (everything before its main section) and `code`. */
+  async function withFunctions(code: string): Promise<string> {
+    const { stdout } = await execFile('bash', [
+      '--noprofile',
+      '--norc',
+      '-c',
+      `source <(sed '/^# ---- main$/,$d' "$1")\n${code}`,
+      'test',
+      script,
+    ]);
+    return stdout;
+  }
+
+  it('reads the directives of src/conf/directives.ts and warns about the same deprecated ones', async () => {
+    const lines = (await withFunctions('echo "${kmf_directives[*]}"; echo "${kmf_deprecated[*]}"')).split(
+      '\n',
+    );
+    expect(lines[0]?.split(' ')).toEqual([...directiveNames]);
+    expect(lines[1]?.split(' ')).toEqual([...deprecatedDirectives]);
+  });
+
+  it("sets dkms's variables, the ones planConfVariables gives", async () => {
+    const names = (await withFunctions('echo "${kmf_var_names[*]}"')).trim().split(' ');
+    const vars = planConfVariables(
+      {
+        paths: resolvePaths(),
+        kernel: { release: '6.1.0-56-amd64', headersDir: undefined, sourceDir: undefined, config: undefined },
+        arch: 'x86_64',
+        distro: { id: 'debian', addonModulesDir: undefined },
+      },
+      'm',
+      '1',
+    );
+    expect(names).toEqual(Object.keys(vars));
+  });
+
+  it('compares kernels with BUILD_EXCLUSIVE_KERNEL_MIN/MAX bounds as compareKernelBound', async () => {
+    const cases: [string, string][] = [
+      ['6.1.0-56-amd64', '6.1'],
+      ['6.1.0-56-amd64', '6.1.0-20'],
+      ['6.1.0-56-amd64', '6.1.0-56'],
+      ['6.1.0-56-amd64', '6.1.0-100'],
+      ['6.1.0-56-amd64', '6.2'],
+      ['6.1.0-56-amd64', '5.15.0'],
+      ['6.12.48+deb13-amd64', '6.12.9'],
+      ['5.14.0-362.8.1.el9_3.x86_64', '5.14.0-362'],
+      ['6.1.0', '6.1.0.1'],
+      ['6.1.09', '6.1.10'],
+      ['weird', '6.1'],
+    ];
+    const code = cases.map(([k, b]) => `kmf_compare_bound '${k}' '${b}'; echo "$REPLY"`).join('\n');
+    const got = (await withFunctions(code)).trim().split('\n').map(Number);
+    expect(got).toEqual(cases.map(([k, b]) => compareKernelBound(k, b)));
+  });
+
+  it('matches flavors at the end of a release, after the ABI number, "+" or "."', async () => {
+    const cases: [string, string, boolean][] = [
+      ['6.1.0-56-rt-amd64', 'rt-amd64', true],
+      ['6.1.0-56-rt-amd64', 'amd64', false],
+      ['6.1.0-56-amd64', 'amd64', true],
+      ['6.1.0-56-cloud-amd64', 'amd64', false],
+      ['6.12.48+deb13-rt-amd64', 'rt-amd64', true],
+      ['6.12.48+deb13-amd64', 'amd64', true],
+      ['5.14.0-362.8.1.el9_3.x86_64+rt', 'rt', true],
+      ['3.10.0-1160.el7.x86_64.debug', 'debug', true],
+      ['6.8.0-45-generic', 'generic', true],
+      ['6.8.0-45-lowlatency', 'generic', false],
+      ['5.14.21-150500.55.19-default', 'default', true],
+    ];
+    const code = cases
+      .map(([k, f]) => `if kmf_has_flavor '${k}' '${f}'; then echo yes; else echo no; fi`)
+      .join('\n');
+    const got = (await withFunctions(code)).trim().split('\n');
+    expect(got).toEqual(cases.map(([, , yes]) => (yes ? 'yes' : 'no')));
+  });
+
+  it('is valid bash', async () => {
+    await execFile('bash', ['-n', script]);
+    expect((await readFile(script, 'utf8')).startsWith('#!/bin/bash\n')).toBe(true);
+  });
+});
