@@ -68,6 +68,7 @@ export async function addModule(
       kernel,
       arch: options.target.arch,
       distro: ctx.distro,
+      runningKernel: ctx.runningKernel,
       directives: options.directives,
     });
     module = conf.packageName;
@@ -108,6 +109,7 @@ export async function addModule(
     kernel: await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules),
     arch: options.target.arch,
     distro: ctx.distro,
+    runningKernel: ctx.runningKernel,
     module: { name: module, version },
     directives: options.directives,
   });

@@ -142,6 +142,7 @@ export async function prepareBuild(
       distro: ctx.distro,
       dkmsTreeVar: privateTree,
       parallelJobs: jobs,
+      runningKernel: ctx.runningKernel,
     },
     module,
     version,

@@ -55,6 +55,7 @@ export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<
         distro: ctx.distro,
         directives: options.directives,
         parallelJobs: ctx.jobs,
+        runningKernel: ctx.runningKernel,
       }),
     );
   }

@@ -165,6 +165,7 @@ export async function loadTarball(
       kernel: await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules),
       arch: options.target.arch,
       distro: ctx.distro,
+      runningKernel: ctx.runningKernel,
     });
     const module = conf.packageName;
     const version = conf.packageVersion;

@@ -23,6 +23,8 @@ export interface ReadConfOptions {
   /** What $dkms_tree means to the file; builds point it at their own tree (see build/workspace). */
   dkmsTreeVar?: string | undefined;
   parallelJobs?: number | undefined;
+  /** `uname -r` of the machine, dkms's $current_kernel. */
+  runningKernel?: string | undefined;
   timeoutMs?: number | undefined;
 }
 
@@ -59,7 +61,10 @@ export function planOverrideFiles(
 
 /** The variables dkms has set when it sources dkms.conf, and again when it runs make and the build scripts. */
 export function planConfVariables(
-  options: Pick<ReadConfOptions, 'paths' | 'kernel' | 'arch' | 'distro' | 'dkmsTreeVar' | 'parallelJobs'>,
+  options: Pick<
+    ReadConfOptions,
+    'paths' | 'kernel' | 'arch' | 'distro' | 'dkmsTreeVar' | 'parallelJobs' | 'runningKernel'
+  >,
   module: string,
   version: string,
 ): ConfVariables {
@@ -79,7 +84,7 @@ export function planConfVariables(
     tmp_location: '/tmp',
     parallel_jobs: String(options.parallelJobs ?? 1),
     running_distribution: options.distro.id,
-    current_kernel: kernel.release,
+    current_kernel: options.runningKernel ?? kernel.release,
     current_os: 'Linux',
   };
 }

@@ -55,13 +55,12 @@ export interface PackageInput {
 }
 
 /**
- * The exact-kernel requirement. Kernel packages of rpm distros provide `kernel-uname-r = <release>`, but
- * rpm cannot compare a version with more than one "-" (Debian's 6.1.0-56-amd64, SUSE's
- * 6.4.0-150600.23.7-default); for those, a file of that kernel's package names it just as exactly.
+ * The exact-kernel requirement: kernel packages of rpm distros provide `kernel-uname-r = <release>`.
+ * rpm splits a release with several "-" (Debian's 6.1.0-56-amd64) at the last one, on both sides alike,
+ * once `_wrong_version_format_terminate_build` lets it (see rpmbuild.ts and the source spec).
  */
 export function planKernelRequirement(kernel: KernelRelease): string {
-  if (kernel.release.split('-').length <= 2) return `Requires: kernel-uname-r = ${kernel.release}`;
-  return `Requires: /lib/modules/${kernel.release}/modules.order`;
+  return `Requires: kernel-uname-r = ${kernel.release}`;
 }
 
 /** kmod(<module>.ko) for each module, as RHEL and Fedora kmod packages provide them. */

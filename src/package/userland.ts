@@ -55,7 +55,12 @@ export async function stageUserland(
     await chmod(to, file.mode);
     // Packages ship stripped programs (lintian: unstripped-binary-or-object).
     const magic = await readFile(to).then((b) => b.subarray(0, 4).toString('latin1'));
-    if (magic === '\x7fELF') await runOrThrow('strip', ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', to], { timeoutMs: 60_000 });
+    if (magic === '\x7fELF')
+      await runOrThrow(
+        'strip',
+        ['--strip-unneeded', '--remove-section=.comment', '--remove-section=.note', to],
+        { timeoutMs: 60_000 },
+      );
     staged.push({ path: file.dest, mode: file.mode });
   }
   return staged;

@@ -49,6 +49,7 @@ export async function readRegisteredConf(
     directives: options.directives,
     dkmsTreeVar: options.dkmsTreeVar,
     parallelJobs: ctx.jobs,
+    runningKernel: ctx.runningKernel,
   });
   return { conf, kernel };
 }

@@ -71,7 +71,7 @@ describe('binary RPMs', () => {
         `/lib/modules/${kernel}/updates/dkms/kmf_simple.ko`,
       ]);
       const requires = (await run('rpm', ['-qpR', file])).stdout;
-      expect(requires).toContain(`/lib/modules/${kernel}/modules.order`);
+      expect(requires).toContain(`kernel-uname-r = ${kernel}`);
       const provides = (await run('rpm', ['-qp', '--provides', file])).stdout;
       expect(provides).toContain('kmod(kmf_simple.ko) = 1.0-1');
       const scripts = (await run('rpm', ['-qp', '--scripts', file])).stdout;

@@ -241,7 +241,7 @@ kmf_vars() {
     [tmp_location]=/tmp
     [parallel_jobs]=$KMF_JOBS
     [running_distribution]=$KMF_DISTRO
-    [current_kernel]=$k
+    [current_kernel]=$(uname -r)
     [current_os]=Linux
   )
 }
