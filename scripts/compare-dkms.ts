@@ -28,8 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { main } from '../src/cli/main.ts';
-import type { Io } from '../src/cli/io.ts';
+import { planMokCommand } from '../src/sign/mok.ts';
+import { runCli } from '../test/support/cli.ts';
 import { debianDkmsPackages, fetchDebianDkmsPackage, installedKernels } from '../test/support/debian-dkms.ts';
 
 const execFile = promisify(execFileCallback);
@@ -145,20 +145,9 @@ export function kmodforgeOptions(root: ThrowawayRoot): string[] {
 
 /** Runs `kmodforge <args> --root <root> <tree options>` in-process. */
 export async function runKmodforge(root: ThrowawayRoot, args: readonly string[]): Promise<CommandResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    isTTY: false,
-  };
   const started = performance.now();
-  const code = await main([...args, ...kmodforgeOptions(root)], io);
-  return { code, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+  const result = await runCli(...args, ...kmodforgeOptions(root));
+  return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
 /** Files named *.ko* below dir (as `find dir -name '*.ko*'`, not following symlinks), relative and sorted. */
@@ -181,28 +170,11 @@ export async function findModuleFiles(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Generates a throwaway key pair the way dkms 3.0.10's prepare_signing does. */
+/** Generates a throwaway key pair with the openssl command kmodforge (and dkms) use. */
 export async function makeSigningKey(dir: string): Promise<{ key: string; certificate: string }> {
   const key = path.join(dir, 'mok.key');
   const certificate = path.join(dir, 'mok.pub');
-  await execFile('openssl', [
-    'req',
-    '-new',
-    '-x509',
-    '-nodes',
-    '-days',
-    '36500',
-    '-subj',
-    '/CN=DKMS module signing key',
-    '-newkey',
-    'rsa:2048',
-    '-keyout',
-    key,
-    '-outform',
-    'DER',
-    '-out',
-    certificate,
-  ]);
+  await execFile('openssl', planMokCommand(key, certificate));
   return { key, certificate };
 }
 

@@ -23,13 +23,25 @@ export async function runLoggedBash(
   script: string,
   timeoutMs: number,
 ): Promise<RunResult> {
-  await appendStepStart(plan.logFile, description, shown);
   const program = [
     ...planVariableAssignments(plan.vars),
     `cd ${quoteCommand([plan.buildDir])} || exit 15`,
     script,
   ].join('\n');
-  const result = await runCommand('bash', ['--noprofile', '--norc', '-c', program], {
+  return runLoggedStep(plan, description, shown, ['bash', '--noprofile', '--norc', '-c', program], timeoutMs);
+}
+
+/** Runs argv in the build directory with the build's environment, logging it as one step of make.log. */
+async function runLoggedStep(
+  plan: BuildPlan,
+  description: string,
+  shown: string,
+  argv: readonly string[],
+  timeoutMs: number,
+): Promise<RunResult> {
+  const [file = '', ...args] = argv;
+  await appendStepStart(plan.logFile, description, shown);
+  const result = await runCommand(file, args, {
     cwd: plan.buildDir,
     env: buildEnv(plan),
     logFile: plan.logFile,
@@ -60,24 +72,11 @@ export function failure(
 }
 
 /** Runs a program (argv, no shell) as one logged build step. */
-export async function runLoggedCommand(
+export function runLoggedCommand(
   plan: BuildPlan,
   description: string,
   argv: readonly string[],
   timeoutMs = scriptTimeoutMs,
 ): Promise<RunResult> {
-  const [file = '', ...args] = argv;
-  await appendStepStart(plan.logFile, description, quoteCommand(argv));
-  const result = await runCommand(file, args, {
-    cwd: plan.buildDir,
-    env: buildEnv(plan),
-    logFile: plan.logFile,
-    timeoutMs,
-  });
-  await appendStepEnd(
-    plan.logFile,
-    result.timedOut ? 'timeout' : (result.exitCode ?? result.signal ?? '?'),
-    result.durationMs,
-  );
-  return result;
+  return runLoggedStep(plan, description, quoteCommand(argv), argv, timeoutMs);
 }

@@ -218,6 +218,7 @@ export async function buildModule(
     targets: readonly KernelTarget[];
     force: boolean;
     directives: readonly DirectiveOverride[];
+    skipDependencyCheck?: boolean;
   },
 ): Promise<BuildOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
@@ -245,9 +246,10 @@ export function planBuildExitCode(outcomes: readonly BuildOutcome[]): number {
 
 /**
  * Builds, in parallel, what is not built yet for the kernels given; the others are reported as already
- * built. What install and the packaging commands start with.
+ * built. What install and the packaging commands start with; their --force skips the BUILD_DEPENDS check
+ * but does not rebuild (as dkms install --force).
  */
-export async function ensureBuilt(
+export function ensureBuilt(
   ctx: Context,
   options: {
     module: string;
@@ -257,31 +259,5 @@ export async function ensureBuilt(
     directives: readonly DirectiveOverride[];
   },
 ): Promise<BuildOutcome[]> {
-  const outcomes = await runTasks(
-    options.targets.map((target) => ({
-      id: `${target.release}/${target.arch}`,
-      after: [],
-      run: async (jobs: number): Promise<BuildOutcome> =>
-        (await isDir(
-          tree.builtModules(ctx.paths, options.module, options.version, target.release, target.arch),
-        ))
-          ? {
-              module: options.module,
-              version: options.version,
-              kernel: target.release,
-              arch: target.arch,
-              status: 'already-built',
-              seconds: undefined,
-              error: undefined,
-              result: undefined,
-            }
-          : buildOne(ctx, { ...options, target }, jobs),
-    })),
-    ctx.jobs,
-  );
-  return outcomes.map((o) => {
-    if (o.ok) return o.value;
-    if ('error' in o) throw o.error;
-    throw new Error(`build ${o.id} blocked by ${o.blockedBy}`);
-  });
+  return buildModule(ctx, { ...options, force: false, skipDependencyCheck: options.force });
 }

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import { buildModule, planBuildExitCode, type BuildOutcome } from '../../commands/build.ts';
-import { resolveTargets } from '../../commands/targets.ts';
-import { withMutation } from '../../commands/mutation.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
-import { ensureAdded, readSpec } from './module-command.ts';
+import { onModuleAndKernels } from './module-command.ts';
 
 export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
   return {
@@ -55,19 +53,21 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
-    const spec = await readSpec(arg, options);
-    const targets = await resolveTargets(ctx, options);
-    const outcomes = await withMutation(ctx, async () => {
-      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-      const { module, version } = await ensureAdded(ctx, spec, options, first, 'build');
-      return buildModule(ctx, {
-        module,
-        version,
-        targets,
-        force: options.force,
-        directives: options.directives,
-      });
-    });
+    const outcomes = await onModuleAndKernels(
+      ctx,
+      options,
+      arg,
+      'build',
+      async (module, version, targets) => {
+        return buildModule(ctx, {
+          module,
+          version,
+          targets,
+          force: options.force,
+          directives: options.directives,
+        });
+      },
+    );
     renderOutcomes(io, options, outcomes);
     return planBuildExitCode(outcomes);
   });

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
 import { installModule, planInstallExitCode, type InstallOutcome } from '../../commands/install.ts';
-import { withMutation } from '../../commands/mutation.ts';
-import { resolveTargets } from '../../commands/targets.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
-import { ensureAdded, readSpec } from './module-command.ts';
+import { onModuleAndKernels } from './module-command.ts';
 
 export function renderInstallOutcomes(
   io: Io,
@@ -69,21 +67,23 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
-    const spec = await readSpec(arg, options);
-    const targets = await resolveTargets(ctx, options);
-    const outcomes = await withMutation(ctx, async () => {
-      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-      const { module, version } = await ensureAdded(ctx, spec, options, first, 'install');
-      return installModule(ctx, {
-        module,
-        version,
-        targets,
-        force: options.force,
-        directives: options.directives,
-        noDepmod: options.noDepmod,
-        destDir: options.destDir,
-      });
-    });
+    const outcomes = await onModuleAndKernels(
+      ctx,
+      options,
+      arg,
+      'install',
+      async (module, version, targets) => {
+        return installModule(ctx, {
+          module,
+          version,
+          targets,
+          force: options.force,
+          directives: options.directives,
+          noDepmod: options.noDepmod,
+          destDir: options.destDir,
+        });
+      },
+    );
     renderInstallOutcomes(io, options, outcomes);
     return planInstallExitCode(outcomes);
   });

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { makeDebs, makeDkmsDeb } from '../../commands/mkdeb.ts';
 import { requirePackages } from '../../commands/mkrpm.ts';
-import { withMutation } from '../../commands/mutation.ts';
-import { resolveTargets } from '../../commands/targets.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
-import { ensureAdded, readSpec } from './module-command.ts';
+import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
 
 interface MkdebOptions {
@@ -26,22 +24,25 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--source', 'make the <name>-dkms package that builds the module where it is installed');
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkdebOptions>();
-    const spec = await readSpec(arg, options);
-    const targets = own.source === true ? [] : await resolveTargets(ctx, options);
-    const result = await withMutation(ctx, async () => {
-      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-      const { module, version } = await ensureAdded(ctx, spec, options, first, 'mkdeb');
-      const common = {
-        module,
-        version,
-        release: own.release,
-        outDir: own.out,
-        sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
-      };
-      return own.source === true
-        ? makeDkmsDeb(ctx, common)
-        : makeDebs(ctx, { ...common, targets, directives: options.directives });
-    });
+    const result = await onModuleAndKernels(
+      ctx,
+      options,
+      arg,
+      'mkdeb',
+      async (module, version, targets) => {
+        const common = {
+          module,
+          version,
+          release: own.release,
+          outDir: own.out,
+          sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+        };
+        return own.source === true
+          ? makeDkmsDeb(ctx, common)
+          : makeDebs(ctx, { ...common, targets, directives: options.directives });
+      },
+      own.source === true ? 'none' : 'targets',
+    );
     requirePackages(result);
     return renderPackages(io, options, 'deb', result);
   });

@@ -1,11 +1,9 @@
 import { Option, type Command } from 'commander';
 import { makeRpms, requirePackages } from '../../commands/mkrpm.ts';
-import { withMutation } from '../../commands/mutation.ts';
-import { resolveTargets } from '../../commands/targets.ts';
 import { rpmStyles, type RpmStyle } from '../../package/naming.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
-import { ensureAdded, readSpec } from './module-command.ts';
+import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
 
 interface MkrpmOptions {
@@ -26,11 +24,7 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--gpg-key <id>', 'sign the packages with this GPG key (rpmsign; GNUPGHOME picks the keyring)');
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkrpmOptions>();
-    const spec = await readSpec(arg, options);
-    const targets = await resolveTargets(ctx, options);
-    const result = await withMutation(ctx, async () => {
-      const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-      const { module, version } = await ensureAdded(ctx, spec, options, first, 'mkrpm');
+    const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', async (module, version, targets) => {
       return makeRpms(ctx, {
         module,
         version,

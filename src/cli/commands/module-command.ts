@@ -8,6 +8,8 @@ import { KmodError } from '../../errors.ts';
 import { isAdded } from '../../state/read-state.ts';
 import { tree } from '../../state/tree.ts';
 import { access } from 'node:fs/promises';
+import { withMutation } from '../../commands/mutation.ts';
+import { resolveTargets } from '../../commands/targets.ts';
 
 export async function readSpec(
   arg: string | undefined,
@@ -51,4 +53,25 @@ export async function ensureAdded(
     await addModule(ctx, spec, { target, directives: options.directives, force: false, ifMissing: true });
   }
   return { module, version };
+}
+
+/**
+ * What build, install and the packaging commands share: the module argument and the kernels are read,
+ * then, under the state lock, the module is added if needed and `fn` runs on it.
+ */
+export async function onModuleAndKernels<T>(
+  ctx: Context,
+  options: GlobalOptions,
+  arg: string | undefined,
+  action: string,
+  fn: (module: string, version: string, targets: KernelTarget[]) => Promise<T>,
+  kernels: 'targets' | 'none' = 'targets',
+): Promise<T> {
+  const spec = await readSpec(arg, options);
+  const targets = kernels === 'none' ? [] : await resolveTargets(ctx, options);
+  return withMutation(ctx, async () => {
+    const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+    const { module, version } = await ensureAdded(ctx, spec, options, first, action);
+    return fn(module, version, targets);
+  });
 }
