@@ -46,7 +46,7 @@ export function addGlobalOptions(program: Command): Command {
     .option('--installtree <dir>', "the kernels' module trees (default <root>/lib/modules)")
     .option(
       '--kernelsourcedir <dir>',
-      'kernel headers to build against, instead of <installtree>/<kernel>/build',
+      'kernel headers to build against, instead of <root>/lib/modules/<kernel>/build',
     )
     .option('-k, --kernelver <kernel[/arch]>', 'a kernel to work on (repeatable)', collect, [])
     .option('-a, --arch <arch>', 'the arch of each -k, 1:1, or one for all (repeatable)', collect, [])
