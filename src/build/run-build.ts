@@ -9,6 +9,7 @@ import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
 import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
 import { finishModules } from './finish-modules.ts';
 import type { BuildPlan } from './build-plan.ts';
+import { exists } from '../state/fs.ts';
 
 export interface BuildResult {
   plan: BuildPlan;
@@ -54,15 +55,6 @@ async function runBuildScript(
       `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
       result.exitCode ?? 10,
     );
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
   }
 }
 

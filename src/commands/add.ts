@@ -11,6 +11,7 @@ import { isAdded } from '../state/read-state.ts';
 import { tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
 import type { ModuleSpec } from './module-arg.ts';
+import { exists } from '../state/fs.ts';
 
 export interface AddResult {
   module: string;
@@ -18,15 +19,6 @@ export interface AddResult {
   sourceDir: string;
   /** False when it was already added and nothing changed. */
   added: boolean;
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await realpath(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Copies a source tree to <sourceTree>/M-V through a staging directory, so it appears whole or not at all. */

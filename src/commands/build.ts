@@ -1,4 +1,4 @@
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import { isOnPath } from '../exec/which.ts';
 import { defaultCompressionOptions, type CompressionOptions } from '../build/postprocess.ts';
 import { prepareSigning } from '../sign/prepare-signing.ts';
@@ -16,6 +16,7 @@ import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
+import { isDir } from '../state/fs.ts';
 
 export type BuildStatus = 'built' | 'already-built' | 'excluded' | 'failed';
 
@@ -39,14 +40,6 @@ export interface BuildRequest {
   directives: readonly DirectiveOverride[];
   /** BUILD_DEPENDS are not checked (--force, or autoinstall, which orders the builds itself). */
   skipDependencyCheck?: boolean;
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 export function noHeadersError(ctx: Context, kernel: string): KmodError {

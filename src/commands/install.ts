@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { Context } from '../context.ts';
@@ -21,6 +20,7 @@ import { tree } from '../state/tree.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
 import { stageModules } from '../install/stage.ts';
 import { runModuleScript } from './module-scripts.ts';
+import { isDir } from '../state/fs.ts';
 
 export type InstallStatus = 'installed' | 'already-installed' | 'staged' | 'excluded' | 'failed';
 
@@ -45,14 +45,6 @@ export interface InstallOptions {
   noDepmod: boolean;
   /** Stage the modules under this directory instead of installing them (no state change, no depmod). */
   destDir?: string | undefined;
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 interface Prepared {

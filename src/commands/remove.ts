@@ -1,4 +1,4 @@
-import { readdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
@@ -12,6 +12,7 @@ import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { isKernelDirName, tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
+import { listDir } from '../state/fs.ts';
 
 /** uninstall: off the kernel, still built; unbuild: also forget the build; remove: also unregister when no build is left. */
 export type RemoveMode = 'uninstall' | 'unbuild' | 'remove';
@@ -43,14 +44,6 @@ export async function readBuiltTargets(
   return builds
     .map((b) => ({ release: b.kernel, arch: b.arch }))
     .sort((a, b) => compareKernelReleases(`${a.release}/${a.arch}`, `${b.release}/${b.arch}`));
-}
-
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
-  }
 }
 
 async function planUninstall(
@@ -134,8 +127,8 @@ export async function removeModule(
   if (mode === 'remove') {
     const versionDir = tree.version(ctx.paths, module, version);
     let remaining = 0;
-    for (const kernel of (await entries(versionDir)).filter(isKernelDirName)) {
-      for (const arch of await entries(path.join(versionDir, kernel))) {
+    for (const kernel of (await listDir(versionDir)).filter(isKernelDirName)) {
+      for (const arch of await listDir(path.join(versionDir, kernel))) {
         if (!arch.startsWith('.') && !deleted.has(path.join(versionDir, kernel, arch))) remaining++;
       }
     }
@@ -146,7 +139,7 @@ export async function removeModule(
       const links = new Set(
         uninstalled.map((t) => path.basename(tree.kernelLink(ctx.paths, module, t.release, t.arch))),
       );
-      const others = (await entries(moduleDir)).filter(
+      const others = (await listDir(moduleDir)).filter(
         (e) => e !== version && !links.has(e) && !e.startsWith('.'),
       );
       ops.push({ op: 'delete', path: others.length === 0 ? moduleDir : versionDir });

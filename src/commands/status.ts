@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
@@ -6,6 +6,7 @@ import { findModuleFile } from '../state/module-file.ts';
 import { readModuleStates, type BuiltEntry } from '../state/read-state.ts';
 import { readRegisteredConf } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
+import { isDir } from '../state/fs.ts';
 
 export type ModuleState = 'added' | 'built' | 'installed' | 'broken';
 
@@ -31,14 +32,6 @@ export function formatStatusLine(record: StatusRecord): string {
     return `${record.module}/${record.version}: ${record.state}`;
   const notes = record.notes.map((n) => ` (${n})`).join('');
   return `${record.module}/${record.version}, ${record.kernel}, ${record.arch}: ${record.state}${notes}`;
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function sameBytes(a: string, b: string): Promise<boolean> {

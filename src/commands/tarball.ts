@@ -14,14 +14,7 @@ import { isAdded } from '../state/read-state.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { addModule } from './add.ts';
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
-}
+import { isDir } from '../state/fs.ts';
 
 /**
  * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with

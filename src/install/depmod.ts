@@ -1,18 +1,9 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { describeEnd, lastLines, runCommand } from '../exec/run.ts';
 import type { Paths } from '../paths.ts';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { exists } from '../state/fs.ts';
 
 /**
  * The depmod command for a kernel, or why there is none: dkms skips depmod for a kernel without

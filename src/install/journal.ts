@@ -1,9 +1,10 @@
-import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { copyFileAtomic, fsyncDir, removeFile, symlinkAtomic, writeFileAtomic } from '../state/atomic.ts';
 import { tree } from '../state/tree.ts';
+import { exists } from '../state/fs.ts';
 
 /**
  * One reversible step of a transaction on the module trees. Every destructive step is a rename to a fixed
@@ -36,16 +37,6 @@ export interface Journal {
 
 export function asidePath(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.kmodforge-old`);
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await lstat(file);
-    return true;
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false;
-    throw error;
-  }
 }
 
 /** rename, or copy + unlink across filesystems (the kernel's module tree may be on another one). */

@@ -1,4 +1,4 @@
-import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { readOptional } from '../conf/distro.ts';
 import { isErrno } from '../errors.ts';
@@ -6,6 +6,7 @@ import type { Paths } from '../paths.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { parseKernelConfig, planConfigFacts, type KernelConfigFacts } from './kconfig.ts';
 import { parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
+import { isDir, listDir } from '../state/fs.ts';
 
 export interface KernelInfo extends KernelRelease {
   /** <installTree>/<release>: where its modules live. */
@@ -39,24 +40,6 @@ export async function resolveInRoot(root: string, file: string): Promise<string>
     current = path.isAbsolute(target) ? path.join(root, target) : path.resolve(path.dirname(current), target);
   }
   return current;
-}
-
-async function isDir(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTDIR', 'ELOOP')) return false;
-    throw error;
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return [];
-    throw error;
-  }
 }
 
 /** Headers are usable when the directory has include/ (what dkms checks before building). */

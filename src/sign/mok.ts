@@ -1,19 +1,11 @@
-import { access, chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KmodError } from '../errors.ts';
 import { describeEnd, lastLines, runCommand } from '../exec/run.ts';
 import { fsyncDir, stagingName } from '../state/atomic.ts';
+import { exists } from '../state/fs.ts';
 
 export const mokSubject = '/CN=kmodforge module signing key';
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The openssl command dkms uses for its MOK (self-signed, codeSigning EKU, DER certificate, 100 years). */
 export function planMokCommand(key: string, certificate: string): string[] {

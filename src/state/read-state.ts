@@ -1,9 +1,10 @@
-import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { isKernelDirName, tree } from './tree.ts';
+import { isDir } from './fs.ts';
 
 export interface BuiltEntry {
   kernel: string;
@@ -40,14 +41,6 @@ async function entries(dir: string): Promise<string[]> {
 /** bash globs in the C locale sort by bytes; status lines follow glob order. */
 export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
-async function isDir(p: string): Promise<boolean> {
-  try {
-    return (await stat(p)).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 async function isLink(p: string): Promise<boolean> {
