@@ -9,8 +9,6 @@ export const exitCodes = {
   NO_SOURCE_DIR: 2,
   ALREADY_ADDED: 3,
   NOT_ADDED: 3,
-  ALREADY_BUILT: 3,
-  NOT_BUILT: 3,
   CONF_NOT_FOUND: 4,
   KERNEL_COUNT: 4,
   BROKEN_MODULE: 4,
@@ -26,9 +24,7 @@ export const exitCodes = {
   BUILD_FAILED: 10,
   SIGN_FAILED: 10,
   AUTOINSTALL_FAILED: 11,
-  ARCH_UNKNOWN: 12,
   MISSING_DEPENDS: 13,
-  KERNEL_HOOK_FAILED: 14,
   NO_HEADERS: 21,
   CONFIG_INVALID: 8,
   COMMAND_FAILED: 1,
@@ -61,10 +57,6 @@ export class KmodError extends Error {
     this.hint = options.hint;
     this.exitCode = options.exitCode ?? exitCodes[code];
   }
-}
-
-export function isKmodError(error: unknown): error is KmodError {
-  return error instanceof KmodError;
 }
 
 /** True for a Node fs error with one of the given errno codes; lets callers catch only what they expect. */

@@ -23,7 +23,7 @@ export interface PathOptions {
   kernelSourceDir?: string | undefined;
 }
 
-/** A path of the system being worked on, e.g. underRoot(paths, '/etc/os-release'). */
+/** A path of the system being worked on, e.g. underRoot(root, '/etc/os-release'). */
 export function underRoot(root: string, systemPath: string): string {
   return path.join(root, systemPath);
 }

@@ -50,7 +50,7 @@ export interface BuildPlan {
   extraSymbols: string[];
   modules: BuiltModule[];
   jobs: number;
-  /** dkms's variables, in scope when make and the build scripts run, as when dkms.conf was read. */
+  /** dkms's variables, set (not exported, as in dkms) where make and the build scripts run. */
   vars: ConfVariables;
   /** After strip: sign, then compress, as the kernel expects (strip → sign → compress). */
   signing: BuildSigning;

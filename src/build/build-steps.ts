@@ -59,14 +59,12 @@ export function failure(
   plan: BuildPlan,
   code: 'BUILD_FAILED' | 'PATCH_FAILED' | 'PATCH_INVALID' | 'BUILT_MODULE_MISSING' | 'SIGN_FAILED',
   message: string,
-  exitCode?: number,
 ): KmodError {
   return new KmodError(
     code,
     `${plan.module}/${plan.version} for ${plan.kernel.release} (${plan.arch}): ${message}`,
     {
       hint: `the whole log is ${plan.logFile}`,
-      exitCode,
     },
   );
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { describeEnd } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
-import { replaceDir, stagingName, writeFileAtomic } from '../state/atomic.ts';
+import { replaceDir, writeFileAtomic } from '../state/atomic.ts';
 import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
 import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
 import { finishModules } from './finish-modules.ts';
@@ -53,7 +53,6 @@ async function runBuildScript(
       plan,
       'BUILD_FAILED',
       `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
-      result.exitCode ?? 10,
     );
   }
 }
@@ -145,7 +144,9 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
 
   const finished = await finishModules(plan, step, emit);
 
-  const staging = stagingName(plan.resultDir);
+  // Staged in the build's own directory: a kill leaves nothing in the state tree.
+  const staging = path.join(plan.workDir, 'result');
+  await mkdir(path.dirname(plan.resultDir), { recursive: true });
   try {
     const files: Record<string, string> = {};
     const moduleDir = path.join(staging, 'module');

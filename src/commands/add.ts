@@ -1,4 +1,4 @@
-import { cp, mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { readModuleConf } from '../conf/read.ts';
@@ -6,7 +6,7 @@ import type { Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
 import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { stagingName, symlinkAtomic } from '../state/atomic.ts';
+import { replaceDir, stagingName, symlinkAtomic } from '../state/atomic.ts';
 import { isAdded } from '../state/read-state.ts';
 import { tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
@@ -27,8 +27,7 @@ async function copySource(from: string, to: string): Promise<void> {
   const staging = stagingName(to);
   try {
     await cp(from, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-    await rm(to, { recursive: true, force: true });
-    await rename(staging, to);
+    await replaceDir(staging, to);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -46,7 +45,6 @@ export async function addModule(
   options: {
     target: KernelTarget;
     directives: readonly DirectiveOverride[];
-    force: boolean;
     ifMissing?: boolean;
   },
 ): Promise<AddResult> {
@@ -65,11 +63,6 @@ export async function addModule(
     });
     module = conf.packageName;
     version = conf.packageVersion;
-    const dest = tree.source(ctx.paths, module, version);
-    const same = (await exists(dest)) && (await realpath(dest)) === (await realpath(spec.dir));
-    if (!same && (!(await exists(dest)) || options.force || !(await isAdded(ctx.paths, module, version)))) {
-      await copySource(spec.dir, dest);
-    }
   } else if (spec.kind === 'registered') {
     if (spec.version === undefined)
       throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.');
@@ -89,6 +82,13 @@ export async function addModule(
     });
   }
   const sourceDir = tree.source(ctx.paths, module, version);
+  // As dkms add_source_tree: the given tree replaces whatever an earlier, unregistered add left there.
+  if (
+    spec.kind === 'source' &&
+    !((await exists(sourceDir)) && (await realpath(sourceDir)) === (await realpath(spec.dir)))
+  ) {
+    await copySource(spec.dir, sourceDir);
+  }
   if (!(await exists(path.join(sourceDir)))) {
     throw new KmodError(
       'NO_SOURCE_DIR',

@@ -182,7 +182,7 @@ export async function autoinstall(
       tasks.push({
         id: id(c.module),
         after: c.depends.filter((d) => !installed.has(d)).map(id),
-        run: async () => {
+        run: async (jobs: number) => {
           const [outcome] = await installModule(ctx, {
             module: c.module,
             version: c.version,
@@ -190,6 +190,7 @@ export async function autoinstall(
             force: false,
             directives: [],
             noDepmod: true,
+            budget: jobs,
           });
           if (outcome?.status === 'failed')
             throw outcome.error ?? new KmodError('INSTALL_FAILED', `${c.module}/${c.version} failed`);

@@ -38,7 +38,7 @@ export interface BuildRequest {
   target: KernelTarget;
   force: boolean;
   directives: readonly DirectiveOverride[];
-  /** BUILD_DEPENDS are not checked (--force, or autoinstall, which orders the builds itself). */
+  /** BUILD_DEPENDS are not checked (install --force, which does not rebuild). */
   skipDependencyCheck?: boolean;
 }
 
@@ -112,10 +112,12 @@ export async function prepareBuild(
   if (kernel.headersDir === undefined)
     return { outcome: { ...base, status: 'failed', error: noHeadersError(ctx, target.release) } };
   const privateTree = planPrivateTree(ctx.paths, module, version, target.release, target.arch);
+  // $parallel_jobs is this build's share of the budget, as the make command it is expanded into runs.
   const { conf } = await readRegisteredConf(ctx, module, version, target, {
     directives: request.directives,
     dkmsTreeVar: privateTree,
     kernel,
+    parallelJobs: jobs,
   });
   for (const message of conf.warnings) ctx.emit({ type: 'warning', message });
   if (conf.exclusion !== undefined) {
@@ -212,6 +214,8 @@ export async function buildModule(
     force: boolean;
     directives: readonly DirectiveOverride[];
     skipDependencyCheck?: boolean;
+    /** The job budget these builds share (default: the context's). */
+    budget?: number | undefined;
   },
 ): Promise<BuildOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
@@ -221,7 +225,7 @@ export async function buildModule(
       after: [],
       run: (jobs: number) => buildOne(ctx, { ...options, target }, jobs),
     })),
-    ctx.jobs,
+    options.budget ?? ctx.jobs,
   );
   return outcomes.map((o) => {
     if (o.ok) return o.value;
@@ -231,7 +235,9 @@ export async function buildModule(
 }
 
 /** The exit code for a set of outcomes: the first failure's, else 77 if anything was excluded, else 0. */
-export function planBuildExitCode(outcomes: readonly BuildOutcome[]): number {
+export function planBuildExitCode(
+  outcomes: readonly { status: string; error: KmodError | undefined }[],
+): number {
   const failed = outcomes.find((o) => o.status === 'failed');
   if (failed?.error !== undefined) return failed.error.exitCode;
   return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
@@ -250,6 +256,7 @@ export function ensureBuilt(
     targets: readonly KernelTarget[];
     force: boolean;
     directives: readonly DirectiveOverride[];
+    budget?: number | undefined;
   },
 ): Promise<BuildOutcome[]> {
   return buildModule(ctx, { ...options, force: false, skipDependencyCheck: options.force });

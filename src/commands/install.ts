@@ -45,6 +45,8 @@ export interface InstallOptions {
   noDepmod: boolean;
   /** Stage the modules under this directory instead of installing them (no state change, no depmod). */
   destDir?: string | undefined;
+  /** The job budget for the builds this install needs (default: the context's). */
+  budget?: number | undefined;
 }
 
 interface Prepared {
@@ -56,15 +58,9 @@ interface Prepared {
  * dkms.in check_version_sanity: refuses to replace a module in the kernel tree that is newer than, or as
  * new as, the one being installed, unless --force.
  */
-async function checkVersionSanity(
-  ctx: Context,
-  kernel: string,
-  name: string,
-  built: string,
-  linkedIsThis: boolean,
-): Promise<void> {
+async function checkVersionSanity(ctx: Context, kernel: string, name: string, built: string): Promise<void> {
   const existing = await findModulesNamed(path.join(ctx.paths.installTree, kernel), name);
-  if (existing.length !== 1 || existing[0] === undefined || linkedIsThis) return;
+  if (existing.length !== 1 || existing[0] === undefined) return;
   const ours = await readModuleVersion(built);
   const theirs = await readModuleVersion(existing[0]);
   const verdict = compareModuleVersions(ours, theirs);
@@ -119,8 +115,7 @@ async function prepareInstall(
         `${record.destName}.ko is missing from ${moduleDir}; rebuild with --force`,
       );
     builtFiles.set(record.destName, file);
-    if (!options.force)
-      await checkVersionSanity(ctx, kernel, record.destName, file, linkedVersion === version);
+    if (!options.force) await checkVersionSanity(ctx, kernel, record.destName, file);
   }
   if (conf.scripts.preInstall !== undefined) {
     const status = await runModuleScript(ctx, {
@@ -236,7 +231,9 @@ export async function installModule(ctx: Context, options: InstallOptions): Prom
   if (prepared.length === 0) return outcomes;
   const kernels = [...new Set(prepared.map((p) => p.outcome.kernel))];
   const depmodAll = async (): Promise<void> => {
-    if (!options.noDepmod) for (const kernel of kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
+    if (!options.noDepmod)
+      for (const kernel of kernels)
+        await runDepmod(ctx.paths, kernel, ctx.emit, 'the install was rolled back');
   };
   try {
     await runTransaction(
@@ -272,10 +269,4 @@ export async function installModule(ctx: Context, options: InstallOptions): Prom
     }
   }
   return outcomes;
-}
-
-export function planInstallExitCode(outcomes: readonly InstallOutcome[]): number {
-  const failed = outcomes.find((o) => o.status === 'failed');
-  if (failed?.error !== undefined) return failed.error.exitCode;
-  return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
 }

@@ -14,8 +14,13 @@ import {
   type RpmIdentity,
   type RpmStyle,
 } from '../package/naming.ts';
-import { planLicense, readModuleLicense, readSourceDateEpoch } from '../package/package-info.ts';
-import { formatChangelogDate, planBinarySpec } from '../package/rpm/binary-spec.ts';
+import {
+  formatChangelogDate,
+  planLicense,
+  readModuleLicense,
+  readSourceDateEpoch,
+} from '../package/package-info.ts';
+import { planBinarySpec } from '../package/rpm/binary-spec.ts';
 import { runRpmbuild, runRpmSign } from '../package/rpm/rpmbuild.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { stageUserland, type StagedFile } from '../package/userland.ts';
@@ -96,12 +101,11 @@ export async function stageForPackages(
       }
     }
     const modules = await stageModules(ctx, { ...options, target }, stageDir);
-    const first = modules[0];
     staged.push({
       target,
       stageDir,
       systemPaths: modules.map((m) => m.systemPath),
-      license: planLicense(first === undefined ? '' : await readModuleLicense(first.file)),
+      license: planLicense(await Promise.all(modules.map((m) => readModuleLicense(m.file)))),
       input: {
         name: options.module,
         version: options.version,

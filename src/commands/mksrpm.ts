@@ -18,11 +18,11 @@ import { readConfText } from '../conf/read.ts';
 import type { Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
 import { baseEnv, runOrThrow } from '../exec/run.ts';
+import { planLicense } from '../package/package-info.ts';
 import {
   isValidRpmRelease,
   kmodBuildScriptName,
   kmodBuildScriptUrl,
-  planLicense,
   planSourceSpec,
   planSourceTarballName,
   planSpecFileName,

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { planNameProblem } from '../conf/names.ts';
 import { KmodError } from '../errors.ts';
 
 /** What a module argument names, in dkms's order of guesses. */
@@ -37,9 +38,9 @@ export async function readModuleSpec(
     const [module, version] = arg.split('/', 2);
     if (module === undefined || module === '')
       throw new KmodError('USAGE', `"${arg}": expected module/version, a source directory or a dkms.conf`);
-    return { kind: 'registered', module, version: v ?? (version === '' ? undefined : version) };
+    return checkedSpec(module, v ?? (version === '' ? undefined : version));
   }
-  if (m !== undefined) return { kind: 'registered', module: m, version: v };
+  if (m !== undefined) return checkedSpec(m, v);
   return undefined;
 }
 
@@ -53,4 +54,15 @@ export function requireModuleVersion(
   throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.', {
     hint: `Usage: kmodforge ${action} <module>/<module-version> or -m <module>/<module-version> or -m <module> -v <module-version>`,
   });
+}
+
+function checkedSpec(module: string, version: string | undefined): ModuleSpec {
+  for (const [what, value] of [
+    ['module', module],
+    ['version', version],
+  ] as const) {
+    const problem = value === undefined ? undefined : planNameProblem(value);
+    if (problem !== undefined) throw new KmodError('USAGE', `${what} ${problem}`);
+  }
+  return { kind: 'registered', module, version };
 }

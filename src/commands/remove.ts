@@ -1,7 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
-import { KmodError } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
 import { readExisting, readInstalledFiles } from '../install/install-ops.ts';
 import { removeEmptyDirs, runTransaction, type Op } from '../install/journal.ts';
@@ -149,10 +148,12 @@ export async function removeModule(
   if (ops.length === 0) return { outcomes, removedVersion };
   const kernels = [...new Set(uninstalled.map((t) => t.release))];
   const depmodAll = async (): Promise<void> => {
-    if (!options.noDepmod) for (const kernel of kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
+    if (!options.noDepmod)
+      for (const kernel of kernels)
+        await runDepmod(ctx.paths, kernel, ctx.emit, 'the change was rolled back');
   };
   // The source link may be gone with the version; POST_REMOVE still runs in the source it pointed to.
-  const sourceDir = await realpath(tree.sourceLink(ctx.paths, module, version));
+  const sourceDir = await realpath(tree.sourceLink(ctx.paths, module, version)).catch(() => undefined);
   const confs = await Promise.all(
     uninstalled.map((t) => readRegisteredConf(ctx, module, version, t).then((c) => ({ t, conf: c.conf }))),
   );
@@ -164,12 +165,15 @@ export async function removeModule(
     ctx.killAfterOp,
   );
   for (const { t, conf } of confs) {
-    if (conf.scripts.postRemove !== undefined) {
+    const postRemove = conf.scripts.postRemove;
+    if (postRemove !== undefined && sourceDir === undefined) {
+      ctx.emit({ type: 'warning', message: `${module}/${version}: its source is gone; POST_REMOVE not run` });
+    } else if (postRemove !== undefined && sourceDir !== undefined) {
       await runModuleScript(ctx, {
         module,
         version,
         kind: 'POST_REMOVE',
-        script: conf.scripts.postRemove,
+        script: postRemove,
         kernel: t.release,
         arch: t.arch,
         sourceDir,
@@ -205,9 +209,4 @@ async function cleanUpAfterUninstall(
     tree.originalModules(ctx.paths, module, target.release, target.arch),
     tree.module(ctx.paths, module),
   );
-}
-
-export function requireTargets(targets: readonly KernelTarget[], action: string): void {
-  if (targets.length === 0)
-    throw new KmodError('MISSING_ARGS', `${action}: no kernel given and the module is not built for any`);
 }

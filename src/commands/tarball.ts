@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.ts';
@@ -9,7 +9,7 @@ import { planTarballName, tarballDirs } from '../package/tarball/layout.ts';
 import { readSourceDateEpoch } from '../package/package-info.ts';
 import { readModuleConf } from '../conf/read.ts';
 import { readKernel } from '../kernel/discover.ts';
-import { replaceDir, stagingName } from '../state/atomic.ts';
+import { replaceDir, stagingName, writeThroughStaging } from '../state/atomic.ts';
 import { isAdded } from '../state/read-state.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
@@ -79,9 +79,7 @@ export async function makeTarball(
         : path.resolve(options.archive);
     await mkdir(path.dirname(file), { recursive: true });
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
-    const temp = stagingName(file);
-    await writeTarball(work, temp, new Date(epoch * 1000));
-    await rename(temp, file);
+    await writeThroughStaging(file, (temp) => writeTarball(work, temp, new Date(epoch * 1000)));
     return file;
   } finally {
     await rm(work, { recursive: true, force: true });
@@ -136,7 +134,7 @@ export async function loadTarball(
       const added = await addModule(
         ctx,
         { kind: 'source', dir: path.dirname(conf) },
-        { target: options.target, directives: [], force: options.force, ifMissing: true },
+        { target: options.target, directives: [], ifMissing: true },
       );
       return { module: added.module, version: added.version, loaded: [], skipped: [] };
     }
@@ -149,7 +147,7 @@ export async function loadTarball(
     }
     if (confDir === undefined)
       throw new KmodError(
-        'BUILT_MODULE_MISSING',
+        'ARCHIVE_INVALID',
         `No valid dkms.conf in ${tarballDirs.source} or ${tarballDirs.binariesOnly}. ${file} is not a valid DKMS tarball.`,
       );
     const conf = await readModuleConf({
@@ -166,7 +164,7 @@ export async function loadTarball(
       await addModule(
         ctx,
         { kind: 'source', dir: confDir },
-        { target: options.target, directives: [], force: options.force, ifMissing: true },
+        { target: options.target, directives: [], ifMissing: true },
       );
     } else if (!(await isAdded(ctx.paths, module, version))) {
       // dkms's binaries-only stub: M/V/source is a directory holding only dkms.conf.

@@ -64,9 +64,6 @@ export const moduleRecordDirectives = [
   'DEST_MODULE_LOCATION',
 ] as const satisfies readonly DirectiveName[];
 
-/** Directives that are regexes matched against the kernel release (or arch), evaluated by bash itself. */
-export const kernelMatchDirectives = ['MAKE_MATCH', 'PATCH_MATCH', 'BUILD_EXCLUSIVE_KERNEL'] as const;
-
 export function isDirectiveName(name: string): name is DirectiveName {
   return (directiveNames as readonly string[]).includes(name);
 }

@@ -20,7 +20,7 @@ export interface ReadConfOptions {
   /** Name and version when the module is registered; otherwise they come from the file itself. */
   module?: { name: string; version: string } | undefined;
   directives?: readonly DirectiveOverride[] | undefined;
-  /** What $dkms_tree means to the file; builds point it at their own tree (see build/workspace). */
+  /** What $dkms_tree means to the file; builds point it at their own tree (build/build-plan.ts planPrivateTree). */
   dkmsTreeVar?: string | undefined;
   parallelJobs?: number | undefined;
   /** `uname -r` of the machine, dkms's $current_kernel. */

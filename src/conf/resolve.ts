@@ -5,6 +5,7 @@ import {
   type DirectiveValue,
 } from './directives.ts';
 import { findDirectiveLine, throwConfProblems, type ConfProblem } from './conf-problem.ts';
+import { planNameProblem } from './names.ts';
 import { planExclusion } from './exclusive.ts';
 import type { EvaluatedConf } from './evaluate.ts';
 import type { ModuleConf, ModuleRecord, Userland, UserlandFile } from './module-conf.ts';
@@ -62,16 +63,16 @@ export function resolveModuleConf(
   const packageVersion = scalar('PACKAGE_VERSION');
   if (packageName === undefined)
     problem('PACKAGE_NAME', undefined, 'is not set; expected the package name, e.g. PACKAGE_NAME="hello"');
-  else if (!/^[^\s/]+$/.test(packageName))
-    problem('PACKAGE_NAME', undefined, `"${packageName}" must not contain "/" or white space`);
+  else if (planNameProblem(packageName) !== undefined)
+    problem('PACKAGE_NAME', undefined, planNameProblem(packageName) ?? '');
   if (packageVersion === undefined)
     problem(
       'PACKAGE_VERSION',
       undefined,
       'is not set; expected the package version, e.g. PACKAGE_VERSION="1.0"',
     );
-  else if (!/^[^\s/]+$/.test(packageVersion))
-    problem('PACKAGE_VERSION', undefined, `"${packageVersion}" must not contain "/" or white space`);
+  else if (planNameProblem(packageVersion) !== undefined)
+    problem('PACKAGE_VERSION', undefined, planNameProblem(packageVersion) ?? '');
 
   const modules = resolveModules(raw, packageName ?? '', ctx.destOverride, problem);
   const make = resolveMake(

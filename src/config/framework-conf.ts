@@ -90,7 +90,7 @@ export async function readFrameworkConf(etcDkms: string): Promise<FrameworkConf>
       .sort();
     files.push(...dropIns.map((f) => path.join(etcDkms, 'framework.conf.d', f)));
   } catch {
-    // No drop-in directory.
+    // framework.conf.d is optional.
   }
   const result: FrameworkConf = { files: [], values: {} };
   for (const file of files) {

@@ -7,10 +7,8 @@ export interface RunOptions {
   /** The whole environment of the child; nothing is inherited. Defaults to {@link baseEnv}. */
   env?: Readonly<Record<string, string>> | undefined;
   timeoutMs?: number | undefined;
-  input?: string | undefined;
   /** Appends the child's stdout and stderr to this file as they arrive. */
   logFile?: string | undefined;
-  signal?: AbortSignal | undefined;
 }
 
 export interface RunResult {
@@ -74,7 +72,7 @@ export async function runCommand(
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env ?? baseEnv(),
     extendEnv: false,
-    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    stdin: 'ignore',
     stdout: output,
     stderr: output,
     all: true,
@@ -82,7 +80,6 @@ export async function runCommand(
     detached: true,
     cleanup: false,
     stripFinalNewline: false,
-    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
   });
   const pid = child.pid;
   const ended = { timedOut: false };
@@ -98,9 +95,6 @@ export async function runCommand(
         }, 2000).unref();
       }, options.timeoutMs);
     }
-    options.signal?.addEventListener('abort', () => {
-      killGroup(pid, 'SIGTERM');
-    });
     // Background children that keep our pipes open would otherwise hold the command open after it ends.
     child.once('exit', () => {
       killGroup(pid, 'SIGKILL');

@@ -10,7 +10,7 @@ export function findOnPath(command: string): string | undefined {
       accessSync(file, constants.X_OK);
       return file;
     } catch {
-      // Not in this directory.
+      // ENOENT or EACCES: not usable from this directory.
     }
   }
   return undefined;

@@ -30,21 +30,29 @@ export async function planDepmod(
   return { argv };
 }
 
-/** Runs depmod for one kernel (once per kernel per command); throws DEPMOD_FAILED (exit 6). */
-export async function runDepmod(paths: Paths, kernel: string, emit: (e: KmodEvent) => void): Promise<void> {
+const depmodTimeoutMs = 10 * 60 * 1000;
+
+/**
+ * Runs depmod for one kernel (once per kernel per command); throws DEPMOD_FAILED (exit 6), with the
+ * caller's hint (say, that its transaction was rolled back).
+ */
+export async function runDepmod(
+  paths: Paths,
+  kernel: string,
+  emit: (e: KmodEvent) => void,
+  hint?: string,
+): Promise<void> {
   const plan = await planDepmod(paths, kernel);
   if ('skip' in plan) {
     emit({ type: 'info', message: `Skipping depmod for ${kernel}: ${plan.skip}` });
     return;
   }
-  const result = await runCommand('depmod', plan.argv, { timeoutMs: 10 * 60 * 1000 });
-  if (result.exitCode !== 0) {
+  const result = await runCommand('depmod', plan.argv, { timeoutMs: depmodTimeoutMs });
+  if (result.exitCode !== 0 || result.timedOut) {
     throw new KmodError(
       'DEPMOD_FAILED',
-      `depmod ${plan.argv.join(' ')} failed (${describeEnd(result)}):\n${lastLines(result.all, 10)}`,
-      {
-        hint: 'the install was rolled back',
-      },
+      `depmod ${plan.argv.join(' ')} failed (${describeEnd(result, depmodTimeoutMs)}):\n${lastLines(result.all, 10)}`,
+      { hint },
     );
   }
 }

@@ -126,7 +126,7 @@ export async function readExisting(paths: readonly string[]): Promise<Set<string
         await lstat(current);
         existing.add(current);
       } catch {
-        // Missing: its parent may exist.
+        // Absent; the walk goes on to the parent, which the op's mkdir needs to know.
       }
     }
   }

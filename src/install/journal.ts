@@ -1,6 +1,6 @@
 import { mkdir, readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { isErrno } from '../errors.ts';
+import { KmodError, isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { copyFileAtomic, fsyncDir, removeFile, symlinkAtomic, writeFileAtomic } from '../state/atomic.ts';
 import { tree } from '../state/tree.ts';
@@ -229,8 +229,47 @@ export async function recoverJournal(paths: Paths): Promise<Journal | undefined>
     if (isErrno(error, 'ENOENT')) return undefined;
     throw error;
   }
-  const journal = JSON.parse(text) as Journal;
+  const journal = parseJournal(text, tree.journal(paths));
   if (journal.state === 'committing') await commit(paths, journal);
   else await undoAll(paths, journal);
   return journal;
+}
+
+const opFields: Record<Op['op'], readonly string[]> = {
+  move: ['from', 'to'],
+  copy: ['from', 'to'],
+  write: ['path', 'text'],
+  place: ['source', 'dest'],
+  delete: ['path'],
+  link: ['link', 'target'],
+  mkdir: ['path', 'existingParent'],
+};
+
+/** Reads a journal, refusing one that is not what kmodforge wrote rather than undoing something else. */
+export function parseJournal(text: string, file: string): Journal {
+  const invalid = (): KmodError =>
+    new KmodError('BROKEN_MODULE', `${file} is not a kmodforge journal; not recovering from it`, {
+      hint: 'an interrupted transaction cannot be undone automatically: check the module trees, then remove the file',
+    });
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalid();
+  }
+  const journal = value as Partial<Journal>;
+  if (
+    typeof journal !== 'object' ||
+    !Array.isArray(journal.ops) ||
+    !Array.isArray(journal.kernels) ||
+    (journal.state !== 'applying' && journal.state !== 'committing')
+  ) {
+    throw invalid();
+  }
+  for (const op of journal.ops as unknown[]) {
+    const fields = typeof op === 'object' && op !== null ? opFields[(op as { op: Op['op'] }).op] : undefined;
+    if (fields === undefined || fields.some((f) => typeof (op as Record<string, unknown>)[f] !== 'string'))
+      throw invalid();
+  }
+  return journal as Journal;
 }

@@ -226,7 +226,13 @@ function applyRule(release: string, match: FlavorRuleMatch): Parts {
  * with the leading version and, after one separator, the rest as flavor.
  */
 export function parseKernelRelease(release: string, rules: readonly FlavorRule[] = []): KernelRelease {
-  if (release === '' || /[\s/]/.test(release)) {
+  if (
+    release === '' ||
+    release === '.' ||
+    release === '..' ||
+    release.startsWith('-') ||
+    /[\s/]/.test(release)
+  ) {
     throw new KmodError('USAGE', `Invalid kernel release ${JSON.stringify(release)}`, {
       hint: 'A kernel release is what `uname -r` prints, e.g. 6.1.0-56-amd64; it has no spaces or slashes.',
     });

@@ -2,8 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { runCommand } from '../exec/run.ts';
 
-/** SPDX for the kernel's MODULE_LICENSE strings (include/linux/license.h), so rpm and deb say it right. */
-const spdx: Record<string, string> = {
+/**
+ * SPDX for the kernel's MODULE_LICENSE idents (include/linux/license.h: "GPL" is version 2 or later),
+ * so that rpm and deb say it right; other idents are kept as written.
+ */
+const spdx: Readonly<Record<string, string>> = {
   GPL: 'GPL-2.0-or-later',
   'GPL v2': 'GPL-2.0-only',
   'GPL and additional rights': 'GPL-2.0-or-later',
@@ -12,8 +15,22 @@ const spdx: Record<string, string> = {
   'Dual MPL/GPL': 'MPL-1.1 OR GPL-2.0-only',
 };
 
-export function planLicense(moduleLicense: string): string {
-  return spdx[moduleLicense] ?? (moduleLicense === '' ? 'Unknown' : moduleLicense);
+/** The license of a package from its modules' MODULE_LICENSE idents; several are joined with AND. */
+export function planLicense(moduleLicenses: readonly string[]): string {
+  const found = [...new Set(moduleLicenses.filter((l) => l !== '').map((l) => spdx[l] ?? l))].sort();
+  if (found.length === 0) return 'LicenseRef-not-declared';
+  if (found.length === 1) return found[0] ?? '';
+  return found.map((l) => (l.includes(' OR ') ? `(${l})` : l)).join(' AND ');
+}
+
+const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "Thu Jan 01 1970": rpm's %changelog date, in UTC. */
+export function formatChangelogDate(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const day = String(d.getUTCDate()).padStart(2, '0');
+  return `${weekdays[d.getUTCDay()] ?? ''} ${months[d.getUTCMonth()] ?? ''} ${day} ${d.getUTCFullYear()}`;
 }
 
 /** MODULE_LICENSE of a module file, through modinfo. */

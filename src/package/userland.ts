@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, readFile, realpath } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Userland } from '../conf/module-conf.ts';
 import type { Context } from '../context.ts';
@@ -43,15 +43,17 @@ export async function stageUserland(
   for (const file of options.userland.files) {
     const from = path.join(dir, file.source);
     const to = path.join(stageRoot, file.dest);
-    await mkdir(path.dirname(to), { recursive: true });
-    try {
-      await cp(from, to);
-    } catch {
+    // A link could lead the chmod and strip below to any file of the machine that builds the package.
+    const kind = await lstat(from).catch(() => undefined);
+    if (kind === undefined || !kind.isFile()) {
+      const why = kind === undefined ? 'does not exist after USERLAND_BUILD' : 'is not a regular file';
       throw new KmodError(
-        'BUILT_MODULE_MISSING',
-        `${options.module}/${options.version}: USERLAND_FILE ${file.source} does not exist after USERLAND_BUILD`,
+        'BUILD_FAILED',
+        `${options.module}/${options.version}: USERLAND_FILE ${file.source} ${why}`,
       );
     }
+    await mkdir(path.dirname(to), { recursive: true });
+    await cp(from, to);
     await chmod(to, file.mode);
     // Packages ship stripped programs (lintian: unstripped-binary-or-object).
     const magic = await readFile(to).then((b) => b.subarray(0, 4).toString('latin1'));

@@ -26,7 +26,7 @@ async function firstExecutable(candidates: readonly string[]): Promise<string | 
       await access(file, constants.X_OK);
       return file;
     } catch {
-      // Try the next place.
+      // Missing or not executable there; the next place may have it.
     }
   }
   return undefined;

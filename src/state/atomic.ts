@@ -100,3 +100,22 @@ export async function removeFile(file: string): Promise<boolean> {
   await fsyncDir(path.dirname(file));
   return true;
 }
+
+/**
+ * Produces a file through `write(tempPath)` and renames it into place, so a failure or a kill never leaves
+ * a partial file at `file` (package and tarball outputs).
+ */
+export async function writeThroughStaging(
+  file: string,
+  write: (temp: string) => Promise<void>,
+): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const temp = stagingName(file);
+  try {
+    await write(temp);
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

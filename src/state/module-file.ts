@@ -11,7 +11,7 @@ export async function findModuleFile(dir: string, name: string): Promise<string 
       await access(file);
       return file;
     } catch {
-      // Not in this form; try the next.
+      // Absent in this form; a module may be plain or compressed.
     }
   }
   return undefined;

@@ -2,7 +2,6 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
-import { compareKernelReleases } from '../version/kernel.ts';
 import { isKernelDirName, tree } from './tree.ts';
 import { isDir } from './fs.ts';
 
@@ -123,10 +122,4 @@ export async function readModuleStates(paths: Paths, filter: StateFilter = {}): 
     }
   }
   return result;
-}
-
-/** The versions of a module that are added, newest first (as dkms picks the latest for autoinstall). */
-export async function readVersions(paths: Paths, module: string): Promise<string[]> {
-  const states = await readModuleStates(paths, { module });
-  return states.map((s) => s.version).sort((a, b) => compareKernelReleases(b, a));
 }

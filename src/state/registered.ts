@@ -36,7 +36,12 @@ export async function readRegisteredConf(
   module: string,
   version: string,
   target: KernelTarget,
-  options: { directives?: readonly DirectiveOverride[]; dkmsTreeVar?: string; kernel?: KernelInfo } = {},
+  options: {
+    directives?: readonly DirectiveOverride[];
+    dkmsTreeVar?: string;
+    kernel?: KernelInfo;
+    parallelJobs?: number;
+  } = {},
 ): Promise<RegisteredConf> {
   const kernel = options.kernel ?? (await readKernel(ctx.paths, target.release, ctx.config.flavorRules));
   const conf = await readModuleConf({
@@ -48,7 +53,7 @@ export async function readRegisteredConf(
     module: { name: module, version },
     directives: options.directives,
     dkmsTreeVar: options.dkmsTreeVar,
-    parallelJobs: ctx.jobs,
+    parallelJobs: options.parallelJobs ?? ctx.jobs,
     runningKernel: ctx.runningKernel,
   });
   return { conf, kernel };

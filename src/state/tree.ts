@@ -12,11 +12,6 @@ export const tree = {
   built: (p: Paths, m: string, v: string, k: string, a: string): string => path.join(p.dkmsTree, m, v, k, a),
   builtModules: (p: Paths, m: string, v: string, k: string, a: string): string =>
     path.join(p.dkmsTree, m, v, k, a, 'module'),
-  builtLog: (p: Paths, m: string, v: string, k: string, a: string): string =>
-    path.join(p.dkmsTree, m, v, k, a, 'log'),
-  /** Our own metadata beside dkms's (timings, cache key, provenance); dkms ignores it. */
-  builtMeta: (p: Paths, m: string, v: string, k: string, a: string): string =>
-    path.join(p.dkmsTree, m, v, k, a, 'kmodforge.json'),
   /** "installed" marker: a relative link to V/K/A. */
   kernelLink: (p: Paths, m: string, k: string, a: string): string =>
     path.join(p.dkmsTree, m, `kernel-${k}-${a}`),

@@ -175,7 +175,7 @@ describe.skipIf(!hasRpmbuild)('source RPMs rebuilt by rpmbuild alone', () => {
     ]);
     expect(
       await query(srpm, '--qf', '%{NAME} %{VERSION} %{RELEASE} %{LICENSE} %{BUILDHOST} %{BUILDTIME}\n'),
-    ).toEqual([`kmf-patched-kmod 1.0 1 GPL-2.0-only reproducible ${sourceDateEpoch}`]);
+    ).toEqual([`kmf-patched-kmod 1.0 1 GPL-2.0-or-later reproducible ${sourceDateEpoch}`]);
     const dir = await extract(srpm);
     const listing = (await ok('tar', ['-tzvf', path.join(dir, 'kmf-patched-1.0.tar.gz')])).split('\n');
     const names = listing.filter((l) => l !== '').map((l) => l.split(/\s+/).slice(5).join(' '));

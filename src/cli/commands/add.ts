@@ -20,7 +20,7 @@ export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void 
     const [target] = await resolveTargets(ctx, { ...options, allKernels: false });
     if (target === undefined) throw new KmodError('MISSING_ARGS', 'no kernel to check dkms.conf against');
     const result = await withMutation(ctx, () =>
-      addModule(ctx, spec, { target, directives: options.directives, force: options.force }),
+      addModule(ctx, spec, { target, directives: options.directives }),
     );
     if (options.json) writeJson(io, { type: 'result', command: 'add', ...result });
     else if (!options.quiet)

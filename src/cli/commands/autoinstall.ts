@@ -3,7 +3,7 @@ import { autoinstall, planAutoinstallExitCode, type AutoinstallEntry } from '../
 import { kernelPrerm } from '../../commands/kernel-hooks.ts';
 import { matchKernel } from '../../commands/match.ts';
 import { withMutation } from '../../commands/mutation.ts';
-import { planInstallExitCode } from '../../commands/install.ts';
+import { planBuildExitCode } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import type { Context } from '../../context.ts';
 import { KmodError } from '../../errors.ts';
@@ -138,6 +138,6 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     if (outcomes.length === 0 && !options.json && !options.quiet)
       io.out('There is nothing to be done for this match.\n');
     renderInstallOutcomes(io, options, outcomes);
-    return planInstallExitCode(outcomes);
+    return planBuildExitCode(outcomes);
   });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { installModule, planInstallExitCode, type InstallOutcome } from '../../commands/install.ts';
+import { installModule, type InstallOutcome } from '../../commands/install.ts';
+import { planBuildExitCode } from '../../commands/build.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
@@ -85,6 +86,6 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
       },
     );
     renderInstallOutcomes(io, options, outcomes);
-    return planInstallExitCode(outcomes);
+    return planBuildExitCode(outcomes);
   });
 }

@@ -33,7 +33,6 @@ export async function ensureAdded(
     const added = await addModule(ctx, spec, {
       target,
       directives: options.directives,
-      force: false,
       ifMissing: true,
     });
     return { module: added.module, version: added.version };
@@ -50,7 +49,7 @@ export async function ensureAdded(
     } catch {
       return { module, version };
     }
-    await addModule(ctx, spec, { target, directives: options.directives, force: false, ifMissing: true });
+    await addModule(ctx, spec, { target, directives: options.directives, ifMissing: true });
   }
   return { module, version };
 }

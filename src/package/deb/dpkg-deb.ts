@@ -3,6 +3,7 @@ import { chmod, lstat, mkdir, readFile, readdir, utimes, writeFile } from 'node:
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
+import { writeThroughStaging } from '../../state/atomic.ts';
 
 export interface DebContents {
   control: string;
@@ -78,10 +79,11 @@ export async function runDpkgDeb(options: {
       await utimes(file, options.sourceDateEpoch, options.sourceDateEpoch);
     }
   }
-  await mkdir(path.dirname(options.out), { recursive: true });
-  await runOrThrow('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, options.out], {
-    env: baseEnv({ SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) }),
-    timeoutMs: 30 * 60 * 1000,
+  await writeThroughStaging(options.out, async (temp) => {
+    await runOrThrow('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, temp], {
+      env: baseEnv({ SOURCE_DATE_EPOCH: String(options.sourceDateEpoch) }),
+      timeoutMs: 30 * 60 * 1000,
+    });
   });
   return options.out;
 }

@@ -78,13 +78,3 @@ export function planBinarySpec(input: BinarySpecInput): string {
   );
   return lines.join('\n');
 }
-
-/** rpm's changelog date format ("Tue Nov 24 2026") for a Unix time, in UTC. */
-export function formatChangelogDate(epochSeconds: number): string {
-  const d = new Date(epochSeconds * 1000);
-  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()] ?? '';
-  const month =
-    ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()] ??
-    '';
-  return `${day} ${month} ${String(d.getUTCDate()).padStart(2, '0')} ${d.getUTCFullYear()}`;
-}

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { KmodError } from '../../errors.ts';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import { findOnPath } from '../../exec/which.ts';
+import { writeThroughStaging } from '../../state/atomic.ts';
 
 /** rpm macros that make the same inputs give the same bytes. */
 export function planReproducibleMacros(): string[] {
@@ -66,9 +67,8 @@ export async function runRpmbuild(options: {
     );
     const [built] = await readdir(rpms);
     if (built === undefined) throw new KmodError('COMMAND_FAILED', 'rpmbuild produced no package');
-    await mkdir(options.outDir, { recursive: true });
     const dest = path.join(options.outDir, built);
-    await cp(path.join(rpms, built), dest, { preserveTimestamps: true });
+    await writeThroughStaging(dest, (temp) => cp(path.join(rpms, built), temp, { preserveTimestamps: true }));
     return dest;
   } finally {
     await rm(top, { recursive: true, force: true });

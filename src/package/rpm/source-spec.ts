@@ -10,6 +10,7 @@
  * {@link planRpmIdentity} says.
  */
 import { planRpmIdentity, rpmSafe } from '../naming.ts';
+import { formatChangelogDate } from '../package-info.ts';
 
 export const kmodBuildScriptName = 'kmod-build.sh';
 
@@ -58,23 +59,6 @@ export function isValidRpmRelease(release: string): boolean {
   return /^[A-Za-z0-9._+~^]+$/.test(release);
 }
 
-/**
- * The kernel's documented MODULE_LICENSE idents (include/linux/module.h) as SPDX expressions, where the
- * ident says which licenses exactly; others are kept as written. Several licenses are joined with AND.
- */
-export function planLicense(moduleLicenses: readonly string[]): string {
-  const spdx: Readonly<Record<string, string>> = {
-    GPL: 'GPL-2.0-only',
-    'GPL v2': 'GPL-2.0-only',
-    'Dual MIT/GPL': 'GPL-2.0-only OR MIT',
-    'Dual MPL/GPL': 'GPL-2.0-only OR MPL-1.1',
-  };
-  const found = [...new Set(moduleLicenses.map((l) => spdx[l] ?? l))].sort();
-  if (found.length === 0) return 'LicenseRef-not-declared';
-  if (found.length === 1) return found[0] ?? '';
-  return found.map((l) => (l.includes(' OR ') ? `(${l})` : l)).join(' AND ');
-}
-
 /** A Lua string literal; braces are escaped too, since rpm matches %{lua:…}'s braces before Lua runs. */
 export function luaString(value: string): string {
   let out = '"';
@@ -117,16 +101,6 @@ export function planPackageTemplates(name: string): {
     ],
     moduleRelations: provides.filter((r) => r.includes('@MODULE@')),
   };
-}
-
-const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "Thu Jan 01 1970": the %changelog date, in UTC. */
-export function formatChangelogDate(epochSeconds: number): string {
-  const d = new Date(epochSeconds * 1000);
-  const day = String(d.getUTCDate()).padStart(2, '0');
-  return `${weekdays[d.getUTCDay()] ?? ''} ${months[d.getUTCMonth()] ?? ''} ${day} ${d.getUTCFullYear()}`;
 }
 
 /** rpm expands % in spec text; a literal one is %%. */

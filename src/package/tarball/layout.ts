@@ -23,8 +23,6 @@ export function planTarballName(
   return `${module}-${version}-${kernels}.dkms.tar.gz`;
 }
 
-export type UnsafeEntry = { path: string; reason: string };
-
 /**
  * Why a tarball entry must not be extracted, if it must not: an absolute path, a `..` component, a link
  * that leads outside the extraction directory, or anything but a file, directory or link (devices,

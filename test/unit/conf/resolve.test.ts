@@ -237,7 +237,22 @@ describe('resolveModuleConf', () => {
       [
         'a slash in PACKAGE_NAME',
         { ...base, PACKAGE_NAME: 'a/b' },
-        'PACKAGE_NAME: "a/b" must not contain "/" or white space',
+        'PACKAGE_NAME: "a/b" must not contain "/", white space, quotes or shell characters',
+      ],
+      [
+        'a PACKAGE_NAME of ..',
+        { ...base, PACKAGE_NAME: '..' },
+        'PACKAGE_NAME: ".." is not a name: it would be a path step',
+      ],
+      [
+        'a PACKAGE_VERSION with a $',
+        { ...base, PACKAGE_VERSION: '1$(id)' },
+        'PACKAGE_VERSION: "1$(id)" must not contain',
+      ],
+      [
+        'a PACKAGE_NAME beginning with -',
+        { ...base, PACKAGE_NAME: '-rf' },
+        'PACKAGE_NAME: "-rf" must not begin with "-"',
       ],
       [
         'no module records',

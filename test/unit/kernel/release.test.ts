@@ -144,19 +144,30 @@ describe('parseKernelRelease', () => {
     expect(parseKernelRelease(release)).toEqual({ release, version, abi, flavor, arch, family });
   });
 
-  it.each(['', ' ', '6.1.0-56-amd64 ', '6.1.0\t', '6.1.0-56-amd64\n', '../6.1.0', 'a/b'])(
-    'rejects %j as a usage error',
-    (release) => {
-      expect(() => parseKernelRelease(release)).toThrow(KmodError);
-      try {
-        parseKernelRelease(release);
-      } catch (error) {
-        expect(error).toMatchObject({ code: 'USAGE' });
-      }
-    },
-  );
+  // A release names directories (<installTree>/<K>) and is an argument to depmod: no path steps, no options.
+  it.each([
+    '',
+    ' ',
+    '6.1.0-56-amd64 ',
+    '6.1.0\t',
+    '6.1.0-56-amd64\n',
+    '../6.1.0',
+    'a/b',
+    '.',
+    '..',
+    '-',
+    '---',
+    '-6.1.0',
+  ])('rejects %j as a usage error', (release) => {
+    expect(() => parseKernelRelease(release)).toThrow(KmodError);
+    try {
+      parseKernelRelease(release);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'USAGE' });
+    }
+  });
 
-  it.each(['-', '+', '.', '---', '6.', '-6.1.0', 'ÿ', '6.1.0--', '6.1.0-56-', '1.2.3.4.5.6-x-y-z+w.q'])(
+  it.each(['+', '6.', 'ÿ', '6.1.0--', '6.1.0-56-', '1.2.3.4.5.6-x-y-z+w.q'])(
     'never throws for odd but non-empty %j',
     (release) => {
       expect(parseKernelRelease(release).release).toBe(release);

@@ -8,12 +8,11 @@ import { compareKernelBound } from '../../../src/conf/exclusive.ts';
 import { planConfVariables } from '../../../src/conf/read.ts';
 import { parseKernelRelease } from '../../../src/kernel/release.ts';
 import { planRpmIdentity } from '../../../src/package/naming.ts';
+import { formatChangelogDate, planLicense } from '../../../src/package/package-info.ts';
 import {
-  formatChangelogDate,
   isValidRpmRelease,
   kmodBuildScriptUrl,
   luaString,
-  planLicense,
   planPackageTemplates,
   planSourcePackageName,
   planSourceSpec,
@@ -207,11 +206,13 @@ describe('luaString', () => {
 
 describe('planLicense', () => {
   it.each([
-    [['GPL'], 'GPL-2.0-only'],
-    [['GPL v2', 'GPL'], 'GPL-2.0-only'],
-    [['Dual MIT/GPL'], 'GPL-2.0-only OR MIT'],
-    [['Dual BSD/GPL'], 'Dual BSD/GPL'],
-    [['GPL', 'Dual MIT/GPL'], 'GPL-2.0-only AND (GPL-2.0-only OR MIT)'],
+    [['GPL'], 'GPL-2.0-or-later'],
+    [['GPL v2', 'GPL'], 'GPL-2.0-only AND GPL-2.0-or-later'],
+    [['GPL v2', 'GPL v2'], 'GPL-2.0-only'],
+    [['Dual MIT/GPL'], 'MIT OR GPL-2.0-only'],
+    [['Dual BSD/GPL'], 'BSD-3-Clause OR GPL-2.0-only'],
+    [['GPL', 'Dual MIT/GPL'], 'GPL-2.0-or-later AND (MIT OR GPL-2.0-only)'],
+    [['Proprietary'], 'Proprietary'],
     [[], 'LicenseRef-not-declared'],
   ])('%j → %s', (licenses, expected) => {
     expect(planLicense(licenses)).toBe(expected);
