@@ -14,6 +14,7 @@ import { execFile as execFileCallback } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
+  access,
   cp,
   lstat,
   mkdir,
@@ -239,4 +240,12 @@ export async function statusLines(testRoot: TestRoot, ...args: string[]): Promis
       .toEqual(lines);
   }
   return lines;
+}
+
+/** Whether a path is reachable (following links). */
+export async function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,17 +9,11 @@ import {
   snapshotTree,
   statusLines,
   type TestRoot,
+  exists,
 } from '../../support/test-root.ts';
 
 const M = 'kmf-exclusive';
 const KO = 'kmf_exclusive';
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe('BUILD_EXCLUSIVE_KERNEL="-rt-amd64$"', () => {
   let t: TestRoot;

@@ -1,4 +1,4 @@
-import { access, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,14 +12,8 @@ import {
   snapshotTree,
   statusLines,
   type TestRoot,
+  exists,
 } from '../../support/test-root.ts';
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe('installs of one root', () => {
   let t: TestRoot;

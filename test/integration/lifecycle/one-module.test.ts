@@ -1,4 +1,4 @@
-import { access, readFile, readlink } from 'node:fs/promises';
+import { readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines } from '../../support/cli.ts';
@@ -15,17 +15,11 @@ import {
   snapshotTree,
   statusLines,
   type TestRoot,
+  exists,
 } from '../../support/test-root.ts';
 
 const M = 'kmf-simple';
 const KO = 'kmf_simple';
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe('one module on every kernel: add, build, install, uninstall, unbuild, remove', () => {
   let t: TestRoot;

@@ -1,4 +1,4 @@
-import { access, copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,14 +15,8 @@ import {
   snapshotTree,
   statusLines,
   type TestRoot,
+  exists,
 } from '../../support/test-root.ts';
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}
 
 describe('two versions of one module on one kernel', () => {
   const M = 'kmf-simple';
