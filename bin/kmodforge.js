@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { exitOnSignals, main } from '../dist/cli/main.js';
 
+exitOnSignals();
 process.exitCode = await main(process.argv.slice(2));

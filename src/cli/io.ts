@@ -5,8 +5,37 @@ export interface Io {
   isTTY: boolean;
 }
 
+/**
+ * A writer that goes quiet once its stream fails (EPIPE when the reader, e.g. `head`, has closed it):
+ * the command goes on to its end, so a closed output never leaves a transaction half done, and nothing
+ * crashes with a stack trace.
+ */
+export function quietOnClose(stream: NodeJS.WritableStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+  });
+  return (text) => {
+    if (!closed) stream.write(text);
+  };
+}
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
+  out: quietOnClose(process.stdout),
+  err: quietOnClose(process.stderr),
   isTTY: process.stdout.isTTY,
 };
+
+/**
+ * Turns SIGINT, SIGTERM and SIGHUP into an exit with the shell's 128+N status, so the process's exit
+ * handlers run: build process groups are killed and temporary directories removed. An interrupted
+ * transaction is rolled back by the next command, as after SIGKILL.
+ */
+export function exitOnSignals(): void {
+  const numbers = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+  for (const [signal, number] of Object.entries(numbers)) {
+    process.once(signal, () => {
+      process.exit(128 + number);
+    });
+  }
+}

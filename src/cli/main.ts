@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { KmodError, exitCodes, internalErrorExitCode } from '../errors.ts';
 import { addGlobalOptions } from './global-options.ts';
 import { processIo, type Io } from './io.ts';
+export { exitOnSignals } from './io.ts';
 import { asKmodError, renderError } from './render.ts';
 import type { Dispatch } from './command.ts';
 import { registerConf } from './commands/conf.ts';

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { KmodEvent } from '../context.ts';
-import { KmodError } from '../errors.ts';
+import { KmodError, isErrno } from '../errors.ts';
 import type { Io } from './io.ts';
 import type { GlobalOptions } from './global-options.ts';
 
@@ -70,6 +70,26 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   );
 }
 
+/**
+ * The KmodError an error stands for: itself, or for a file system error the user can cause and fix (no
+ * permission, a read-only file system, a full disk), one that names the operation and the path. Any other
+ * error is a bug.
+ */
 export function asKmodError(error: unknown): KmodError | undefined {
-  return error instanceof KmodError ? error : undefined;
+  if (error instanceof KmodError) return error;
+  if (isErrno(error, 'EACCES', 'EPERM', 'EROFS')) {
+    return new KmodError('NOT_PERMITTED', `No permission to ${describeSyscall(error)}: ${error.code ?? ''}`, {
+      hint: 'run it as root, or point --dkmstree, --sourcetree, --installtree or --archive somewhere writable',
+      cause: error,
+    });
+  }
+  if (isErrno(error, 'ENOSPC', 'EDQUOT')) {
+    return new KmodError('COMMAND_FAILED', `No space left to ${describeSyscall(error)}`, { cause: error });
+  }
+  return undefined;
+}
+
+function describeSyscall(error: NodeJS.ErrnoException & { dest?: string }): string {
+  const target = error.dest === undefined ? (error.path ?? '') : `${error.path ?? ''} -> ${error.dest}`;
+  return `${error.syscall ?? 'write'} ${target}`.trim();
 }

@@ -1,6 +1,6 @@
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
-import type { KernelTarget } from '../kernel/target.ts';
+import { checkKernelTarget, type KernelTarget } from '../kernel/target.ts';
 import { readModuleStates } from '../state/read-state.ts';
 import { installModule, type InstallOutcome } from './install.ts';
 
@@ -12,6 +12,7 @@ export async function matchKernel(
   ctx: Context,
   options: { template: string; target: KernelTarget; module: string | undefined; noDepmod: boolean },
 ): Promise<InstallOutcome[]> {
+  checkKernelTarget({ release: options.template, arch: options.target.arch }, '--templatekernel');
   if (options.template === options.target.release)
     throw new KmodError('USAGE', 'The templatekernel and the specified kernel version are the same.');
   const states = await readModuleStates(ctx.paths, {

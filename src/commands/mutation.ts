@@ -1,4 +1,5 @@
 import type { Context } from '../context.ts';
+import { KmodError } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
 import { recoverJournal } from '../install/journal.ts';
 import { acquireStateLock, withStateLock } from '../state/lock.ts';
@@ -31,12 +32,21 @@ export async function withMutation<T>(ctx: Context, fn: () => Promise<T>): Promi
   );
 }
 
-/** Recovers an interrupted transaction if no other kmodforge is running; read-only commands call this. */
+/**
+ * Recovers an interrupted transaction if no other kmodforge is running; read-only commands call this. A
+ * transaction that cannot be recovered is a warning here, so that status still answers and says what to do.
+ */
 export async function recoverIfIdle(ctx: Context): Promise<void> {
   const lock = await acquireStateLock(ctx.paths.dkmsTree, { wait: false }).catch(() => undefined);
   if (lock === undefined) return;
   try {
     await recoverState(ctx);
+  } catch (error) {
+    if (!(error instanceof KmodError)) throw error;
+    ctx.emit({
+      type: 'warning',
+      message: `${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`,
+    });
   } finally {
     await lock.release();
   }

@@ -1,11 +1,16 @@
-import { cp, mkdir, mkdtemp, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { checkTarball, extractTarball, writeTarball } from '../package/tarball/archive.ts';
-import { planTarballName, tarballDirs } from '../package/tarball/layout.ts';
+import { extractTarball, readTarEntries, writeTarball } from '../package/tarball/archive.ts';
+import {
+  planTarballLoad,
+  planTarballName,
+  tarballDirs,
+  type TarballLoadPlan,
+} from '../package/tarball/layout.ts';
+import { withTempDir } from '../state/temp-dir.ts';
 import { readSourceDateEpoch } from '../package/package-info.ts';
 import { readModuleConf } from '../conf/read.ts';
 import { readKernel } from '../kernel/discover.ts';
@@ -40,8 +45,7 @@ export async function makeTarball(
     );
   }
   await requireAdded(ctx, module, version);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-tarball-'));
-  try {
+  return withTempDir('kmodforge-tarball-', async (work) => {
     await mkdir(path.join(work, tarballDirs.main));
     if (!options.sourceOnly) {
       for (const t of options.targets) {
@@ -81,9 +85,7 @@ export async function makeTarball(
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
     await writeThroughStaging(file, (temp) => writeTarball(work, temp, new Date(epoch * 1000)));
     return file;
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 export interface LoadResult {
@@ -94,23 +96,21 @@ export interface LoadResult {
   skipped: KernelTarget[];
 }
 
-async function findConf(dir: string): Promise<string | undefined> {
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-    a.name < b.name ? -1 : 1,
-  )) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name === 'dkms.conf') return full;
-    if (entry.isDirectory()) {
-      const found = await findConf(full);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
+/** The load plan of a tarball, read from its entries before anything is extracted; exit 9 with every problem. */
+async function readLoadPlan(file: string): Promise<TarballLoadPlan> {
+  const { plan, problems } = planTarballLoad(await readTarEntries(file));
+  if (plan !== undefined) return plan;
+  throw new KmodError(
+    'ARCHIVE_INVALID',
+    `${file}: not a DKMS tarball kmodforge can load safely:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    { hint: 'nothing was written' },
+  );
 }
 
 /**
- * dkms ldtarball: checks every entry first (nothing is written for an unsafe tarball), then registers the
- * source (or a binaries-only stub) and loads the prebuilt K/A directories, keeping existing ones unless
+ * dkms ldtarball: plans the load from the tarball's entries first (nothing is written for an unsafe or
+ * malformed tarball), then copies each kernel's prebuilt modules beside their place in the tree, registers
+ * the source (or a binaries-only stub), and renames the copies into place, keeping existing ones unless
  * --force. A plain source tarball is added as a source tree.
  */
 export async function loadTarball(
@@ -120,36 +120,18 @@ export async function loadTarball(
   const file = path.resolve(options.file);
   if (!(await stat(file).catch(() => undefined)))
     throw new KmodError('NO_SOURCE_DIR', `${options.file} does not exist.`);
-  await checkTarball(file);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-ldtarball-'));
-  try {
+  const plan = await readLoadPlan(file);
+  return withTempDir('kmodforge-ldtarball-', async (work) => {
     await extractTarball(file, work);
-    if (!(await isDir(path.join(work, tarballDirs.main)))) {
-      const conf = await findConf(work);
-      if (conf === undefined)
-        throw new KmodError(
-          'ARCHIVE_INVALID',
-          `${file}: tarball does not appear to be a correctly formed DKMS archive. No dkms.conf found within it.`,
-        );
+    const confDir = path.join(work, plan.confDir);
+    if (plan.kind === 'source') {
       const added = await addModule(
         ctx,
-        { kind: 'source', dir: path.dirname(conf) },
+        { kind: 'source', dir: confDir },
         { target: options.target, directives: [], ifMissing: true },
       );
       return { module: added.module, version: added.version, loaded: [], skipped: [] };
     }
-    let confDir: string | undefined;
-    for (const loc of [tarballDirs.source, tarballDirs.binariesOnly]) {
-      if (await stat(path.join(work, loc, 'dkms.conf')).catch(() => undefined)) {
-        confDir = path.join(work, loc);
-        break;
-      }
-    }
-    if (confDir === undefined)
-      throw new KmodError(
-        'ARCHIVE_INVALID',
-        `No valid dkms.conf in ${tarballDirs.source} or ${tarballDirs.binariesOnly}. ${file} is not a valid DKMS tarball.`,
-      );
     const conf = await readModuleConf({
       confPath: path.join(confDir, 'dkms.conf'),
       paths: ctx.paths,
@@ -160,39 +142,44 @@ export async function loadTarball(
     });
     const module = conf.packageName;
     const version = conf.packageVersion;
-    if (confDir.endsWith(tarballDirs.source)) {
-      await addModule(
-        ctx,
-        { kind: 'source', dir: confDir },
-        { target: options.target, directives: [], ifMissing: true },
-      );
-    } else if (!(await isAdded(ctx.paths, module, version))) {
-      // dkms's binaries-only stub: M/V/source is a directory holding only dkms.conf.
-      const stub = stagingName(tree.sourceLink(ctx.paths, module, version));
-      await mkdir(stub, { recursive: true });
-      await cp(path.join(confDir, 'dkms.conf'), path.join(stub, 'dkms.conf'));
-      await mkdir(tree.sharedBuild(ctx.paths, module, version), { recursive: true });
-      await replaceDir(stub, tree.sourceLink(ctx.paths, module, version));
-    }
-    const loaded: KernelTarget[] = [];
     const skipped: KernelTarget[] = [];
-    const main = path.join(work, tarballDirs.main);
-    for (const release of (await readdir(main)).sort()) {
-      for (const arch of (await readdir(path.join(main, release))).sort()) {
-        const dest = tree.built(ctx.paths, module, version, release, arch);
+    const staged: { build: KernelTarget; from: string; to: string }[] = [];
+    try {
+      // Every copy is made before the module is registered, so a copy that fails leaves the state as it was.
+      for (const build of plan.builds) {
+        const dest = tree.built(ctx.paths, module, version, build.release, build.arch);
         if ((await isDir(dest)) && !options.force) {
-          skipped.push({ release, arch });
+          skipped.push(build);
           continue;
         }
-        const staged = stagingName(dest);
+        const from = stagingName(dest);
         await mkdir(path.dirname(dest), { recursive: true });
-        await cp(path.join(main, release, arch), staged, { recursive: true, preserveTimestamps: true });
-        await replaceDir(staged, dest);
-        loaded.push({ release, arch });
+        staged.push({ build, from, to: dest });
+        await cp(path.join(work, tarballDirs.main, build.release, build.arch), from, {
+          recursive: true,
+          verbatimSymlinks: true,
+          preserveTimestamps: true,
+        });
       }
+      if (plan.confDir === tarballDirs.source) {
+        await addModule(
+          ctx,
+          { kind: 'source', dir: confDir },
+          { target: options.target, directives: [], ifMissing: true },
+        );
+      } else if (!(await isAdded(ctx.paths, module, version))) {
+        // dkms's binaries-only stub: M/V/source is a directory holding only dkms.conf.
+        const stub = stagingName(tree.sourceLink(ctx.paths, module, version));
+        await mkdir(stub, { recursive: true });
+        await cp(path.join(confDir, 'dkms.conf'), path.join(stub, 'dkms.conf'));
+        await mkdir(tree.sharedBuild(ctx.paths, module, version), { recursive: true });
+        await replaceDir(stub, tree.sourceLink(ctx.paths, module, version));
+      }
+      for (const { from, to } of staged) await replaceDir(from, to);
+    } catch (error) {
+      await Promise.all(staged.map(({ from }) => rm(from, { recursive: true, force: true })));
+      throw error;
     }
-    return { module, version, loaded, skipped };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+    return { module, version, loaded: staged.map((s) => s.build), skipped };
+  });
 }

@@ -1,7 +1,7 @@
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { discoverKernels } from '../kernel/discover.ts';
-import { parseKernelTargets, type KernelTarget } from '../kernel/target.ts';
+import { checkArchArg, parseKernelTargets, type KernelTarget } from '../kernel/target.ts';
 
 export interface TargetOptions {
   kernels: readonly string[];
@@ -25,7 +25,9 @@ export async function resolveTargets(ctx: Context, options: TargetOptions): Prom
         hint: 'install headers (on Debian: apt-get install linux-headers-amd64)',
       });
     }
-    const arch = options.arches.length === 1 ? options.arches[0] : undefined;
+    if (options.arches.length > 1)
+      throw new KmodError('USAGE', '--all-kernels takes at most one -a, the arch of every kernel');
+    const arch = options.arches.length === 1 ? checkArchArg(options.arches[0] ?? '') : undefined;
     return kernels.map((k) => ({ release: k.release, arch: arch ?? k.arch ?? ctx.hostArch }));
   }
   const kernels = options.kernels.length === 0 ? [ctx.runningKernel] : options.kernels;

@@ -165,9 +165,49 @@ async function commit(paths: Paths, journal: Journal, killWhileCommitting = fals
   await removeFile(tree.journal(paths));
 }
 
-async function undoAll(paths: Paths, journal: Journal): Promise<void> {
-  for (const op of [...journal.ops].reverse()) await undoOp(op);
+/**
+ * Undoes every op, newest first. An op that cannot be undone stops it with the journal kept, as a
+ * KmodError that says what to check: running the same undo again cannot fix it, and a plain error here
+ * would make every later command fail as a bug.
+ */
+async function undoAll(paths: Paths, journal: Journal, cause?: unknown): Promise<void> {
+  for (const op of [...journal.ops].reverse()) {
+    try {
+      await undoOp(op);
+    } catch (error) {
+      const file = tree.journal(paths);
+      const why = cause === undefined ? '' : `${journal.command} failed (${describeError(cause)}), and `;
+      throw new KmodError(
+        'BROKEN_MODULE',
+        `${why}undoing the interrupted ${journal.command} failed at ${describeOp(op)}: ${describeError(error)}`,
+        {
+          hint: `check those files and the module trees of ${journal.kernels.join(', ') || 'its kernels'}, then remove ${file} and run the command again`,
+          cause: error,
+        },
+      );
+    }
+  }
   await removeFile(tree.journal(paths));
+}
+
+function describeOp(op: Op): string {
+  switch (op.op) {
+    case 'move':
+    case 'copy':
+      return `${op.op} ${op.from} -> ${op.to}`;
+    case 'place':
+      return `place ${op.source} -> ${op.dest}`;
+    case 'link':
+      return `link ${op.link} -> ${op.target}`;
+    case 'write':
+    case 'delete':
+    case 'mkdir':
+      return `${op.op} ${op.path}`;
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -209,7 +249,7 @@ async function applyTransaction(
     }
     await steps.beforeCommit();
   } catch (error) {
-    await undoAll(paths, full);
+    await undoAll(paths, full, error);
     await steps.afterUndo();
     throw error;
   }
@@ -245,6 +285,10 @@ const opFields: Record<Op['op'], readonly string[]> = {
   mkdir: ['path', 'existingParent'],
 };
 
+function isPlainAbsolute(file: string): boolean {
+  return path.isAbsolute(file) && path.normalize(file) === file;
+}
+
 /** Reads a journal, refusing one that is not what kmodforge wrote rather than undoing something else. */
 export function parseJournal(text: string, file: string): Journal {
   const invalid = (): KmodError =>
@@ -269,6 +313,10 @@ export function parseJournal(text: string, file: string): Journal {
   for (const op of journal.ops as unknown[]) {
     const fields = typeof op === 'object' && op !== null ? opFields[(op as { op: Op['op'] }).op] : undefined;
     if (fields === undefined || fields.some((f) => typeof (op as Record<string, unknown>)[f] !== 'string'))
+      throw invalid();
+    // kmodforge journals only normalized absolute paths; anything else was not written by it.
+    const record = op as Record<string, string>;
+    if (fields.some((f) => f !== 'text' && f !== 'target' && !isPlainAbsolute(record[f] ?? '')))
       throw invalid();
   }
   return journal as Journal;

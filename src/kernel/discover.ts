@@ -5,7 +5,7 @@ import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { parseKernelConfig, planConfigFacts, type KernelConfigFacts } from './kconfig.ts';
-import { parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
+import { kernelReleaseProblem, parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
 import { isDir, listDir } from '../state/fs.ts';
 
 export interface KernelInfo extends KernelRelease {
@@ -124,7 +124,11 @@ export async function discoverKernels(
         headers.set(release, await headersIn(dir));
     }
   }
-  const releases = [...headers.keys()].sort(compareKernelReleases);
+  // A directory whose name cannot be a release (a stray `-rf`, `foo bar`) is not a kernel: skip it, so one
+  // such entry cannot make every command that lists kernels fail.
+  const releases = [...headers.keys()]
+    .filter((release) => kernelReleaseProblem(release) === undefined)
+    .sort(compareKernelReleases);
   return Promise.all(
     releases.map(async (release) => {
       const headersDir = headers.get(release);

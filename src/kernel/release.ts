@@ -221,19 +221,30 @@ function applyRule(release: string, match: FlavorRuleMatch): Parts {
 }
 
 /**
- * Parses `uname -r` output; `rules` (from config) go before the built-in schemes. Throws only for an
- * empty release or one with whitespace or `/`: what no scheme recognises comes back as family `unknown`
- * with the leading version and, after one separator, the rest as flavor.
+ * Why a string cannot be a kernel release, or undefined when it can. A release names directories in every
+ * tree and is passed to make and scripts, so it must be one path step and one word; the kernel itself
+ * keeps it under 65 bytes (__NEW_UTS_LEN). Pure.
+ */
+export function kernelReleaseProblem(release: string): string | undefined {
+  if (release === '') return 'it is empty';
+  if (release === '.' || release === '..') return 'it would be a path step';
+  if (release.startsWith('-')) return 'it must not begin with "-"';
+  if (/[\s/]/.test(release)) return 'it must not contain white space or "/"';
+  // eslint-disable-next-line no-control-regex -- control characters are what this rejects
+  if (/[\u0000-\u001f\u007f]/.test(release)) return 'it must not contain control characters';
+  if (Buffer.byteLength(release) > 64) return 'it is longer than the 64 bytes a kernel release can have';
+  return undefined;
+}
+
+/**
+ * Parses `uname -r` output; `rules` (from config) go before the built-in schemes. Throws only for a
+ * string that cannot be a release (see {@link kernelReleaseProblem}): what no scheme recognises comes
+ * back as family `unknown` with the leading version and, after one separator, the rest as flavor.
  */
 export function parseKernelRelease(release: string, rules: readonly FlavorRule[] = []): KernelRelease {
-  if (
-    release === '' ||
-    release === '.' ||
-    release === '..' ||
-    release.startsWith('-') ||
-    /[\s/]/.test(release)
-  ) {
-    throw new KmodError('USAGE', `Invalid kernel release ${JSON.stringify(release)}`, {
+  const problem = kernelReleaseProblem(release);
+  if (problem !== undefined) {
+    throw new KmodError('USAGE', `Invalid kernel release ${JSON.stringify(release)}: ${problem}`, {
       hint: 'A kernel release is what `uname -r` prints, e.g. 6.1.0-56-amd64; it has no spaces or slashes.',
     });
   }

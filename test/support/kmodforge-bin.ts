@@ -1,3 +1,4 @@
-import { main } from '../../src/cli/main.ts';
+import { exitOnSignals, main } from '../../src/cli/main.ts';
 
+exitOnSignals();
 process.exitCode = await main(process.argv.slice(2));

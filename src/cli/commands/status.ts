@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { recoverIfIdle } from '../../commands/mutation.ts';
 import { formatStatusLine, readStatus, type StatusRecord } from '../../commands/status.ts';
+import { checkKernelTarget } from '../../kernel/target.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
@@ -28,7 +29,10 @@ export function registerStatus(program: Command, io: Io, dispatch: Dispatch): vo
     // Unlike other commands, status takes the arch only from K/A or -a: a bare -k matches every arch.
     const targets = options.kernels.map((k, i) => {
       const [release = '', arch] = k.split('/', 2);
-      return { release, arch: arch ?? options.arches[options.arches.length === 1 ? 0 : i] };
+      const target = { release, arch: arch ?? options.arches[options.arches.length === 1 ? 0 : i] };
+      // Filters, but still names: a kernel or arch that cannot be one is a usage error, as elsewhere.
+      checkKernelTarget({ release, arch: target.arch ?? ctx.hostArch }, `-k "${k}"`);
+      return target;
     });
     await recoverIfIdle(ctx);
     const records = await readStatus(ctx, { ...filter, targets });

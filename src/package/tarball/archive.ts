@@ -2,7 +2,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tar from 'tar';
 import { KmodError } from '../../errors.ts';
-import { checkTarEntry } from './layout.ts';
+import type { TarEntry } from './layout.ts';
 
 async function walk(dir: string, prefix: string): Promise<string[]> {
   const out: string[] = [];
@@ -27,30 +27,29 @@ export async function writeTarball(dir: string, file: string, mtime: Date): Prom
   );
 }
 
-/** Reads every entry of a tarball and refuses it as a whole if any entry is unsafe (see checkTarEntry). */
-export async function checkTarball(file: string): Promise<void> {
-  const problems: string[] = [];
+/**
+ * Lists every entry of a tarball, reading it to its end: a truncated or corrupt archive is refused here,
+ * before anything is extracted.
+ */
+export async function readTarEntries(file: string): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
   await tar
     .t({
       file,
+      strict: true,
       onReadEntry: (entry) => {
-        const reason = checkTarEntry({ path: entry.path, type: entry.type, linkpath: entry.linkpath });
-        if (reason !== undefined) problems.push(`${entry.path} ${reason}`);
+        entries.push({ path: entry.path, type: entry.type, linkpath: entry.linkpath });
         entry.resume();
       },
     })
     .catch((error: unknown) => {
-      throw new KmodError('ARCHIVE_INVALID', `${file}: not a readable tarball: ${(error as Error).message}`);
+      throw new KmodError(
+        'ARCHIVE_INVALID',
+        `${file}: not a readable tarball: ${error instanceof Error ? error.message : String(error)}`,
+        { hint: 'nothing was written' },
+      );
     });
-  if (problems.length > 0) {
-    throw new KmodError(
-      'ARCHIVE_INVALID',
-      `${file}: refusing to extract an unsafe tarball:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-      {
-        hint: 'nothing was written',
-      },
-    );
-  }
+  return entries;
 }
 
 /** Extracts a tarball that {@link checkTarball} accepted into `dir`, keeping modes, not owners. */

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliRun } from '../../support/cli.ts';
+import { expectRefused } from '../../support/refused.ts';
 import {
   copyFixture,
   fixtureDir,
@@ -9,22 +9,8 @@ import {
   makeTempDir,
   makeTestRoot,
   run,
-  snapshotTree,
   type TestRoot,
 } from '../../support/test-root.ts';
-
-/** Runs the CLI in `t` and checks the exit code and that the dkms, source and install trees did not change. */
-async function expectRefused(t: TestRoot, code: number, ...args: string[]): Promise<CliRun> {
-  const trees = (): Promise<string[][]> =>
-    Promise.all([t.dkmsTree, t.sourceTree, t.installTree].map((d) => snapshotTree(d)));
-  const before = await trees();
-  const result = await t.cli(...args);
-  // Soft: a failure reports the exit code, the message and any change together.
-  expect.soft([args.join(' '), result.code]).toEqual([args.join(' '), code]);
-  expect.soft(result.stderr).not.toContain('internal error');
-  expect.soft(await trees()).toEqual(before);
-  return result;
-}
 
 describe('bad input is refused with dkms exit codes and changes nothing', () => {
   let t: TestRoot;
@@ -182,6 +168,12 @@ describe.skipIf(process.getuid?.() !== 0)('a read-only dkms tree: exit 1, nothin
     ])('%s', async (_name, args) => {
       const { stderr } = await expectRefused(t, 1, ...args());
       expect(stderr).toContain(`No write access to DKMS tree at ${t.dkmsTree}`);
+    });
+
+    // Issue 8, defect 7: a file system that refuses a write was a bug with a stack trace (exit 70).
+    it('mktarball into the read-only tree: exit 1, naming the path', async () => {
+      const { stderr } = await expectRefused(t, 1, 'mktarball', 'kmf-simple/1.0', '-k', kernel);
+      expect(stderr).toContain(`No permission to mkdir ${t.dkmsTree}/kmf-simple/1.0/tarball`);
     });
 
     it('add of a new version (nothing is copied to the source tree either)', async () => {
