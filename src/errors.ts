@@ -65,3 +65,31 @@ export function isErrno(error: unknown, ...codes: string[]): error is NodeJS.Err
     error instanceof Error && 'code' in error && codes.includes(String((error as NodeJS.ErrnoException).code))
   );
 }
+
+/**
+ * File system errors the user can fix (rights, a read-only or full file system, a failing disk), with the
+ * KmodError code and the words for each: they end as a clear error, never as a crash.
+ */
+const fixableErrnos: Readonly<Record<string, { code: ErrorCode; text: string }>> = {
+  EACCES: { code: 'NOT_PERMITTED', text: 'Permission denied' },
+  EPERM: { code: 'NOT_PERMITTED', text: 'Operation not permitted' },
+  EROFS: { code: 'NOT_PERMITTED', text: 'Read-only file system' },
+  ENOSPC: { code: 'COMMAND_FAILED', text: 'No space left on device' },
+  EDQUOT: { code: 'COMMAND_FAILED', text: 'Disk quota exceeded' },
+  EIO: { code: 'COMMAND_FAILED', text: 'Input/output error' },
+};
+
+/** The KmodError `<what>: <reason>` for a file system error the user can fix, else undefined. */
+export function fromFixableErrno(error: unknown, what: string): KmodError | undefined {
+  if (!isErrno(error, ...Object.keys(fixableErrnos))) return undefined;
+  const known = fixableErrnos[error.code ?? ''];
+  if (known === undefined) return undefined;
+  return new KmodError(known.code, `${what}: ${known.text}`, {
+    cause: error,
+    ...(known.code === 'NOT_PERMITTED'
+      ? {
+          hint: 'run it as root, or point --dkmstree, --sourcetree, --installtree or --out somewhere writable',
+        }
+      : {}),
+  });
+}

@@ -5,6 +5,7 @@ import type { KmodEvent } from '../context.ts';
 import { describeEnd } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
 import { replaceDir, writeFileAtomic } from '../state/atomic.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
 import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
 import { finishModules } from './finish-modules.ts';
@@ -70,7 +71,7 @@ async function prepareWorkspace(plan: BuildPlan): Promise<void> {
   await mkdir(versionDir, { recursive: true });
   const source = await realpath(plan.sourceDir);
   await symlink(source, path.join(versionDir, 'source'));
-  await cp(source, plan.buildDir, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  await copyTree(source, plan.buildDir, { preserveTimestamps: true });
 }
 
 /**

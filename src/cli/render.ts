@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { KmodEvent } from '../context.ts';
-import { KmodError, isErrno } from '../errors.ts';
+import { KmodError, fromFixableErrno } from '../errors.ts';
 import type { Io } from './io.ts';
 import type { GlobalOptions } from './global-options.ts';
 
@@ -77,19 +77,11 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
  */
 export function asKmodError(error: unknown): KmodError | undefined {
   if (error instanceof KmodError) return error;
-  if (isErrno(error, 'EACCES', 'EPERM', 'EROFS')) {
-    return new KmodError('NOT_PERMITTED', `No permission to ${describeSyscall(error)}: ${error.code ?? ''}`, {
-      hint: 'run it as root, or point --dkmstree, --sourcetree, --installtree or --archive somewhere writable',
-      cause: error,
-    });
-  }
-  if (isErrno(error, 'ENOSPC', 'EDQUOT')) {
-    return new KmodError('COMMAND_FAILED', `No space left to ${describeSyscall(error)}`, { cause: error });
-  }
-  return undefined;
+  if (!(error instanceof Error) || !('code' in error)) return undefined;
+  return fromFixableErrno(error, describeSyscall(error as NodeJS.ErrnoException));
 }
 
 function describeSyscall(error: NodeJS.ErrnoException & { dest?: string }): string {
   const target = error.dest === undefined ? (error.path ?? '') : `${error.path ?? ''} -> ${error.dest}`;
-  return `${error.syscall ?? 'write'} ${target}`.trim();
+  return `Cannot ${error.syscall ?? 'write'} ${target}`.trim();
 }

@@ -1,4 +1,4 @@
-import { cp, mkdir, realpath, rm } from 'node:fs/promises';
+import { mkdir, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { readModuleConf } from '../conf/read.ts';
@@ -7,6 +7,7 @@ import { KmodError, isErrno } from '../errors.ts';
 import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { replaceDir, stagingName, symlinkAtomic } from '../state/atomic.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { isAdded } from '../state/read-state.ts';
 import { tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
@@ -23,13 +24,15 @@ export interface AddResult {
 
 /** Copies a source tree to <sourceTree>/M-V through a staging directory, so it appears whole or not at all. */
 async function copySource(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
   const staging = stagingName(to);
   try {
-    await cp(from, staging, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    await mkdir(path.dirname(to), { recursive: true });
+    await copyTree(from, staging, { preserveTimestamps: true });
     await replaceDir(staging, to);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
+    if (isErrno(error, 'EACCES', 'EROFS', 'EPERM'))
+      throw new KmodError('NOT_PERMITTED', `No write access to source tree at ${path.dirname(to)}`);
     throw error;
   }
 }

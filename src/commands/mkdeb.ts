@@ -1,5 +1,4 @@
-import { cp, mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { planDebIdentity, debSafe } from '../package/naming.ts';
@@ -10,6 +9,7 @@ import { readInstalledSize, runDpkgDeb } from '../package/deb/dpkg-deb.ts';
 import { readSourceDateEpoch } from '../package/package-info.ts';
 import { parseDebianVersion } from '../version/dpkg.ts';
 import { requireAdded } from '../state/registered.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 import {
   defaultPackager,
@@ -18,6 +18,7 @@ import {
   type PackageOptions,
   type PackageResult,
 } from './mkrpm.ts';
+import { withTempDir } from '../state/temp-dir.ts';
 
 /**
  * mkdeb: one `<name>-modules-<kernel>` .deb per kernel, depending on that kernel's linux-image package,
@@ -25,8 +26,7 @@ import {
  */
 export async function makeDebs(ctx: Context, options: PackageOptions): Promise<PackageResult> {
   parseDebianVersion(`${options.version}-${options.release}`);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkdeb-'));
-  try {
+  return withTempDir('kmodforge-mkdeb-', async (work) => {
     const { builds, staged, userland } = await stageForPackages(ctx, options, work);
     const outDir = planOutDir(ctx, options, 'deb');
     const epoch = await readSourceDateEpoch(
@@ -101,9 +101,7 @@ export async function makeDebs(ctx: Context, options: PackageOptions): Promise<P
       });
     }
     return { builds, packages };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -117,13 +115,12 @@ export async function makeDkmsDeb(
   await requireAdded(ctx, options.module, options.version);
   const version = `${options.version}-${options.release}`;
   parseDebianVersion(version);
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkdeb-'));
-  try {
+  return withTempDir('kmodforge-mkdeb-', async (work) => {
     const source = await realpath(tree.sourceLink(ctx.paths, options.module, options.version));
     const root = path.join(work, 'root');
     const dest = path.join(root, 'usr/src', `${options.module}-${options.version}`);
     await mkdir(path.dirname(dest), { recursive: true });
-    await cp(source, dest, { recursive: true, verbatimSymlinks: true });
+    await copyTree(source, dest);
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
     const maintainer = ctx.config.maintainer ?? defaultPackager;
     const pkg = debSafe(`${options.module}-dkms`);
@@ -154,7 +151,5 @@ export async function makeDkmsDeb(
       },
     });
     return { builds: [], packages: [{ kernel: undefined, arch: 'all', name: pkg, file }] };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }

@@ -1,5 +1,4 @@
-import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { Context } from '../context.ts';
@@ -21,12 +20,15 @@ import {
   readSourceDateEpoch,
 } from '../package/package-info.ts';
 import { planBinarySpec } from '../package/rpm/binary-spec.ts';
+import { checkRpmRelease } from '../package/rpm/source-spec.ts';
 import { runRpmbuild, runRpmSign } from '../package/rpm/rpmbuild.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { stageUserland, type StagedFile } from '../package/userland.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
+import { withTempDir } from '../state/temp-dir.ts';
 
 export interface PackageOptions {
   module: string;
@@ -142,13 +144,15 @@ export async function makeRpms(
   ctx: Context,
   options: PackageOptions & { style: RpmStyle; gpgKey: string | undefined; gnupgHome: string | undefined },
 ): Promise<PackageResult> {
-  const work = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-mkrpm-'));
-  try {
+  // Both become words of a spec file and an rpm macro: a newline or a leading "-" must not reach them.
+  checkRpmRelease(options.release);
+  if (options.gpgKey !== undefined && !/^[^\s-][^\n\r\t%]*$/.test(options.gpgKey))
+    throw new KmodError('USAGE', `--gpg-key "${options.gpgKey}": expected a key ID, fingerprint or user ID`);
+  return withTempDir('kmodforge-mkrpm-', async (work) => {
     const { builds, staged, userland } = await stageForPackages(ctx, options, work);
     const outDir = planOutDir(ctx, options, 'rpm');
     // rpm lets packages share identical files, so each kernel's package carries the userland too.
-    if (userland !== undefined)
-      for (const kernel of staged) await cp(userland.root, kernel.stageDir, { recursive: true });
+    if (userland !== undefined) for (const kernel of staged) await copyTree(userland.root, kernel.stageDir);
     const epoch = await readSourceDateEpoch(
       options.sourceDateEpoch,
       tree.sourceLink(ctx.paths, options.module, options.version),
@@ -200,9 +204,7 @@ export async function makeRpms(
         options.gnupgHome,
       );
     return { builds, packages };
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  });
 }
 
 export function requirePackages(result: PackageResult): void {

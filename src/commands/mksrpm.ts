@@ -1,18 +1,4 @@
-import {
-  chmod,
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readFile,
-  readdir,
-  realpath,
-  rename,
-  rm,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, copyFile, mkdir, readFile, realpath, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readConfText } from '../conf/read.ts';
 import type { Context } from '../context.ts';
@@ -20,7 +6,7 @@ import { KmodError, isErrno } from '../errors.ts';
 import { baseEnv, runOrThrow } from '../exec/run.ts';
 import { planLicense } from '../package/package-info.ts';
 import {
-  isValidRpmRelease,
+  checkRpmRelease,
   kmodBuildScriptName,
   kmodBuildScriptUrl,
   planSourceSpec,
@@ -31,6 +17,9 @@ import {
 } from '../package/rpm/source-spec.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
+import { withTempDir } from '../state/temp-dir.ts';
+import { reproducibleTarOptions } from '../package/tarball/archive.ts';
+import { readTree } from '../state/walk-tree.ts';
 
 export interface MksrpmOptions {
   module: string;
@@ -69,19 +58,13 @@ const moduleLicense = /MODULE_LICENSE\s*\(\s*"([^"]*)"\s*\)/g;
 /** Walks the module source (without following links) for its newest mtime and its modules' licenses. */
 async function readSourceFacts(dir: string): Promise<SourceFacts> {
   const facts: SourceFacts = { newestMtime: 0, licenses: [] };
-  const walk = async (current: string): Promise<void> => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
-      const full = path.join(current, entry.name);
-      const stats = await lstat(full);
-      facts.newestMtime = Math.max(facts.newestMtime, Math.floor(stats.mtimeMs / 1000));
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && entry.name.endsWith('.c')) {
-        for (const m of (await readFile(full, 'latin1')).matchAll(moduleLicense))
-          facts.licenses.push(m[1] ?? '');
-      }
+  for (const { path: file, stats } of await readTree(dir)) {
+    facts.newestMtime = Math.max(facts.newestMtime, Math.floor(stats.mtimeMs / 1000));
+    if (stats.isFile() && file.toString('latin1').endsWith('.c')) {
+      for (const m of (await readFile(file, 'latin1')).matchAll(moduleLicense))
+        facts.licenses.push(m[1] ?? '');
     }
-  };
-  await walk(dir);
+  }
   return facts;
 }
 
@@ -113,9 +96,7 @@ async function readKmodBuildScript(): Promise<string> {
  */
 export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promise<MksrpmResult> {
   const { module, version, release } = options;
-  if (!isValidRpmRelease(release)) {
-    throw new KmodError('USAGE', `--release "${release}": expected letters, digits and . _ + ~ ^ (no "-")`);
-  }
+  checkRpmRelease(release);
   await requireAdded(ctx, module, version);
   let source: string;
   try {
@@ -134,8 +115,7 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
   const license = options.license ?? planLicense(facts.licenses);
   const specInput = { name: module, version, release, license, date, generator: options.generator };
 
-  const top = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-srpm-'));
-  try {
+  return withTempDir('kmodforge-srpm-', async (top) => {
     const sources = path.join(top, 'SOURCES');
     const specs = path.join(top, 'SPECS');
     await mkdir(sources, { recursive: true });
@@ -147,14 +127,8 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
         '--create',
         `--file=${tarball}`,
         `--directory=${path.dirname(source)}`,
-        '--sort=name',
-        `--mtime=@${date}`,
-        '--owner=0',
-        '--group=0',
-        '--numeric-owner',
-        '--format=gnu',
+        ...reproducibleTarOptions(date),
         '--mode=go-w',
-        '--use-compress-program=gzip -n -9',
         // The top directory is <module>-<version> whatever the registered source's directory is called.
         `--transform=s|^${escapeBre(path.basename(source))}|${module}-${version}|S`,
         path.basename(source),
@@ -204,7 +178,5 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
     await copyFile(path.join(top, 'SRPMS', name), staging);
     await rename(staging, srpm);
     return { module, version, release, srpm, license, sourceDateEpoch: date };
-  } finally {
-    await rm(top, { recursive: true, force: true });
-  }
+  });
 }

@@ -11,6 +11,7 @@ import {
   type TarballLoadPlan,
 } from '../package/tarball/layout.ts';
 import { withTempDir } from '../state/temp-dir.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { readSourceDateEpoch } from '../package/package-info.ts';
 import { readModuleConf } from '../conf/read.ts';
 import { readKernel } from '../kernel/discover.ts';
@@ -56,8 +57,8 @@ export async function makeTarball(
             `No modules built for ${t.release} (${t.arch}). Modules must already be in the built state before using mktarball.`,
           );
         }
-        await cp(built, path.join(work, tarballDirs.main, t.release, t.arch), {
-          recursive: true,
+        await mkdir(path.join(work, tarballDirs.main, t.release), { recursive: true });
+        await copyTree(built, path.join(work, tarballDirs.main, t.release, t.arch), {
           preserveTimestamps: true,
         });
       }
@@ -70,11 +71,7 @@ export async function makeTarball(
       await writeFile(path.join(stub, 'PACKAGE_VERSION'), `${version}\n`);
       await cp(path.join(source, 'dkms.conf'), path.join(stub, 'dkms.conf'));
     } else {
-      await cp(source, path.join(work, tarballDirs.source), {
-        recursive: true,
-        verbatimSymlinks: true,
-        preserveTimestamps: true,
-      });
+      await copyTree(source, path.join(work, tarballDirs.source), { preserveTimestamps: true });
     }
     const name = planTarballName(module, version, options.targets, options.sourceOnly);
     const file =
@@ -83,7 +80,7 @@ export async function makeTarball(
         : path.resolve(options.archive);
     await mkdir(path.dirname(file), { recursive: true });
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
-    await writeThroughStaging(file, (temp) => writeTarball(work, temp, new Date(epoch * 1000)));
+    await writeThroughStaging(file, (temp) => writeTarball(work, temp, epoch));
     return file;
   });
 }
@@ -155,9 +152,7 @@ export async function loadTarball(
         const from = stagingName(dest);
         await mkdir(path.dirname(dest), { recursive: true });
         staged.push({ build, from, to: dest });
-        await cp(path.join(work, tarballDirs.main, build.release, build.arch), from, {
-          recursive: true,
-          verbatimSymlinks: true,
+        await copyTree(path.join(work, tarballDirs.main, build.release, build.arch), from, {
           preserveTimestamps: true,
         });
       }

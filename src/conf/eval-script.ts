@@ -38,14 +38,16 @@ export const dumpEndMarker = 'KMODFORGE-END';
 /**
  * Builds the bash program that sources dkms.conf and its overrides the way dkms's safe_source does: each
  * file in a subshell with stdout discarded, only the directive variables carried from one file to the
- * next; then applies --directive values, evaluates the kernel/arch regexes with bash's own `=~`, and dumps
- * everything NUL-separated on stdout. Bash values cannot contain NUL, so the dump is unambiguous, and the
- * files' own output never reaches it.
+ * next (through `stateFile`, which must be in a directory only we can write); then applies --directive
+ * values, evaluates the kernel/arch regexes with bash's own `=~`, and dumps everything NUL-separated on
+ * stdout. Bash values cannot contain NUL, so the dump is unambiguous, and the files' own output never
+ * reaches it.
  */
 export function buildEvalScript(
   files: readonly ConfFile[],
   vars: ConfVariables,
   overrides: readonly DirectiveOverride[],
+  stateFile: string,
 ): string {
   const assign = planVariableAssignments(vars);
   const names = directiveNames.join(' ');
@@ -56,6 +58,7 @@ export function buildEvalScript(
     'shopt -s extglob',
     ...assign,
     `__kmf_names=(${names})`,
+    `__kmf_state_file=${quoteShell(stateFile)}`,
     '__kmf_state=',
     ...files.map((file) => sourceStep(file)),
     'eval "$__kmf_state"',
@@ -85,10 +88,16 @@ export function planVariableAssignments(vars: ConfVariables): string[] {
 function sourceStep(file: ConfFile): string {
   const quoted = quoteShell(file.path);
   const source = file.crlf ? `<(sed 's/\\r$//' ${quoted})` : quoted;
-  // The marker tells a file that ran to its end from one that called `exit` part way.
+  // The subshell hands its variables back through a file, as dkms does, not through `$(…)`: a function or
+  // loop the file leaves running in the background keeps every descriptor bash had while sourcing, and bash
+  // would wait for it to close a command substitution's pipe. Stdout is /dev/null before the file runs, so
+  // nothing it starts holds the state file or our stdout; `>|` because the file may `set -o noclobber`.
+  // The marker tells a file that ran to its end from one that called `exit` part way (and so wrote nothing).
   return [
-    `__kmf_next=$(eval "$__kmf_state"; . ${source} >/dev/null; __kmf_rc=$?; printf 'KMF-SOURCED %s\\n' "$__kmf_rc"; declare -p "\${__kmf_names[@]}" 2>/dev/null)`,
+    ': >"$__kmf_state_file"',
+    `(exec >/dev/null; eval "$__kmf_state"; . ${source}; __kmf_rc=$?; { printf 'KMF-SOURCED %s\\n' "$__kmf_rc"; declare -p "\${__kmf_names[@]}" 2>/dev/null; } >|"$__kmf_state_file")`,
     '__kmf_rc=$?',
+    '__kmf_next=$(<"$__kmf_state_file")',
     `if [[ $__kmf_next != 'KMF-SOURCED '* ]]; then printf "X\\0%s\\0%s\\0" ${quoted} "$__kmf_rc"; exit 0; fi`,
     `printf "F\\0%s\\0" ${quoted}`,
     "__kmf_state=${__kmf_next#*$'\\n'}",

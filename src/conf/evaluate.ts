@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { KmodError } from '../errors.ts';
 import { baseEnv, runCommand } from '../exec/run.ts';
+import { withTempDir } from '../state/temp-dir.ts';
 import { buildEvalScript, type ConfFile, type ConfVariables, type DirectiveOverride } from './eval-script.ts';
 import { parseConfDump, type ConfDump } from './parse-dump.ts';
 
@@ -23,14 +25,22 @@ export async function evaluateConf(
     path?: string | undefined;
   } = {},
 ): Promise<EvaluatedConf> {
-  const script = buildEvalScript(files, vars, options.overrides ?? []);
   const timeoutMs = options.timeoutMs ?? defaultConfTimeoutMs;
   const env = baseEnv(options.path === undefined ? {} : { PATH: options.path });
-  const result = await runCommand('bash', ['--noprofile', '--norc', '-c', script, 'dkms.conf'], {
-    env,
-    timeoutMs,
-    cwd: '/',
-  });
+  // The state file's directory is private (mkdtemp makes it 0700), as this often runs as root.
+  const result = await withTempDir('kmodforge-conf-', (dir) =>
+    runCommand(
+      'bash',
+      [
+        '--noprofile',
+        '--norc',
+        '-c',
+        buildEvalScript(files, vars, options.overrides ?? [], path.join(dir, 'state')),
+        'dkms.conf',
+      ],
+      { env, timeoutMs, cwd: '/' },
+    ),
+  );
   const main = files[0]?.path ?? 'dkms.conf';
   if (result.timedOut) {
     throw new KmodError(

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { KmodError } from '../errors.ts';
 import { quoteCommand } from './quote.ts';
@@ -44,6 +45,119 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * How long to go on reading after the command itself has exited. What it started in another session
+ * (`setsid daemon &`) is out of reach of killGroup and can hold our pipes open for as long as it lives;
+ * execa would wait for their end, and so for it.
+ */
+const outputDrainMs = 300;
+
+/** How long after the command's exit a slow log file may hold back what it wrote, before we stop reading. */
+const outputDrainLimitMs = 5000;
+
+/** How long a command has to end after SIGTERM at its time limit before it gets SIGKILL. */
+const killGraceMs = 2000;
+
+/** The part of an execa subprocess that {@link supervise} needs. */
+interface Supervised {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  once(event: 'exit', listener: () => void): unknown;
+}
+
+interface Supervisor {
+  timedOut: () => boolean;
+  /** Call once the command's promise has settled. */
+  stop: () => void;
+}
+
+/**
+ * Enforces the time limit on the command's process group, and makes the command's end (by itself or by the
+ * time limit) the end of the wait: whatever it left behind gets a short drain, then we stop reading.
+ */
+function supervise(child: Supervised, pid: number, timeoutMs: number | undefined): Supervisor {
+  activeGroups.add(pid);
+  const timers = new Timers();
+  let timedOut = false;
+  if (timeoutMs !== undefined) {
+    timers.after(timeoutMs, () => {
+      timedOut = true;
+      killGroup(pid, 'SIGTERM');
+      timers.after(killGraceMs, () => {
+        killGroup(pid, 'SIGKILL');
+      });
+    });
+  }
+  child.once('exit', () => {
+    // From here on the pid may be reused once its group is empty: no signal to it after this one.
+    timers.clear();
+    activeGroups.delete(pid);
+    // Background children in the command's group would otherwise hold the command open after it ends.
+    killGroup(pid, 'SIGKILL');
+    stopReadingAfterDrain([child.stdout, child.stderr], timers);
+  });
+  return {
+    timedOut: () => timedOut,
+    stop: () => {
+      timers.stop();
+      activeGroups.delete(pid);
+    },
+  };
+}
+
+/**
+ * Destroys the streams once they have caught up with what the exited command wrote; execa takes a
+ * destroyed output stream as ended and keeps what it read.
+ */
+function stopReadingAfterDrain(streams: readonly Readable[], timers: Timers): void {
+  const giveUpAt = performance.now() + outputDrainLimitMs;
+  const check = (): void => {
+    // Timers run before libuv polls for I/O; one poll first reads what is already in the pipes.
+    setImmediate(() => {
+      if (streams.every(caughtUp) || performance.now() >= giveUpAt) {
+        for (const stream of streams) stream.destroy();
+      } else {
+        timers.after(50, check);
+      }
+    });
+  };
+  timers.after(outputDrainMs, check);
+}
+
+/** Nothing of the stream's is held back from its consumers (a slow log file pauses it with data left). */
+function caughtUp(stream: Readable): boolean {
+  return (
+    stream.readableEnded ||
+    stream.destroyed ||
+    (stream.readableFlowing !== false && stream.readableLength === 0)
+  );
+}
+
+/** Timeouts that can all be cancelled at once, and refused once the command's wait is over. */
+class Timers {
+  private readonly pending = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  after(ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      fn();
+    }, ms);
+    this.pending.add(timer);
+  }
+
+  clear(): void {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clear();
+  }
+}
+
 /** A minimal, predictable environment for subprocesses: no CC/CFLAGS/MAKEFLAGS leaking in from the caller. */
 export function baseEnv(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
   return {
@@ -81,29 +195,11 @@ export async function runCommand(
     cleanup: false,
     stripFinalNewline: false,
   });
-  const pid = child.pid;
-  const ended = { timedOut: false };
-  let timer: NodeJS.Timeout | undefined;
-  if (pid !== undefined) {
-    activeGroups.add(pid);
-    if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        ended.timedOut = true;
-        killGroup(pid, 'SIGTERM');
-        setTimeout(() => {
-          killGroup(pid, 'SIGKILL');
-        }, 2000).unref();
-      }, options.timeoutMs);
-    }
-    // Background children that keep our pipes open would otherwise hold the command open after it ends.
-    child.once('exit', () => {
-      killGroup(pid, 'SIGKILL');
-    });
-  }
+  const supervisor = child.pid === undefined ? undefined : supervise(child, child.pid, options.timeoutMs);
   const result = await child;
-  if (timer !== undefined) clearTimeout(timer);
-  if (pid !== undefined) activeGroups.delete(pid);
-  if (result.failed && result.exitCode === undefined && result.signal === undefined && !ended.timedOut) {
+  supervisor?.stop();
+  const timedOut = supervisor?.timedOut() ?? false;
+  if (result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut) {
     throw new KmodError('COMMAND_FAILED', `could not run ${command}: ${result.shortMessage}`, {
       cause: result.cause,
     });
@@ -112,7 +208,7 @@ export async function runCommand(
     command,
     exitCode: result.exitCode,
     signal: result.signal,
-    timedOut: ended.timedOut,
+    timedOut,
     stdout: result.stdout,
     stderr: result.stderr,
     all: result.all,

@@ -4,6 +4,7 @@ import type { Userland } from '../conf/module-conf.ts';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { baseEnv, describeEnd, lastLines, runCommand, runOrThrow } from '../exec/run.ts';
+import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 
 export interface StagedFile {
@@ -24,7 +25,7 @@ export async function stageUserland(
 ): Promise<StagedFile[]> {
   const source = await realpath(tree.sourceLink(ctx.paths, options.module, options.version));
   const dir = path.join(work, 'userland-source');
-  await cp(source, dir, { recursive: true, verbatimSymlinks: true });
+  await copyTree(source, dir);
   if (options.userland.build !== undefined) {
     const timeoutMs = 60 * 60 * 1000;
     const result = await runCommand('bash', ['--noprofile', '--norc', '-c', options.userland.build], {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import { writeThroughStaging } from '../../state/atomic.ts';
+import { readTree } from '../../state/walk-tree.ts';
 
 export interface DebContents {
   control: string;
@@ -13,25 +14,10 @@ export interface DebContents {
   changelog: string;
 }
 
-async function walk(dir: string, base = dir): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
-    a.name < b.name ? -1 : 1,
-  )) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(full, ...(await walk(full, base)));
-    else files.push(full);
-  }
-  return files;
-}
-
 /** Sum of file sizes in KiB (rounded up per file), as dpkg-gencontrol's Installed-Size. */
 export async function readInstalledSize(root: string): Promise<number> {
   let total = 0;
-  for (const file of await walk(root)) {
-    const s = await lstat(file);
-    total += s.isFile() ? Math.ceil(s.size / 1024) : 1;
-  }
+  for (const { stats } of await readTree(root)) total += stats.isFile() ? Math.ceil(stats.size / 1024) : 1;
   return total;
 }
 
@@ -57,25 +43,25 @@ export async function runDpkgDeb(options: {
   );
   const debian = path.join(root, 'DEBIAN');
   await mkdir(debian, { recursive: true });
-  const sums: string[] = [];
-  for (const file of await walk(root)) {
-    if (file.startsWith(`${debian}/`) || file === debian || !(await lstat(file)).isFile()) continue;
-    sums.push(
-      `${createHash('md5')
-        .update(await readFile(file))
-        .digest('hex')}  ${path.relative(root, file)}`,
-    );
+  // md5sums names files by their bytes, as dpkg does.
+  const sums: Buffer[] = [];
+  for (const { path: file, relative, stats } of await readTree(root)) {
+    if (!stats.isFile() || relative.toString('latin1').startsWith('DEBIAN/')) continue;
+    const md5 = createHash('md5')
+      .update(await readFile(file))
+      .digest('hex');
+    sums.push(Buffer.from(`${md5}  `), relative, Buffer.from('\n'));
   }
-  await writeFile(path.join(debian, 'md5sums'), `${sums.join('\n')}\n`);
+  await writeFile(path.join(debian, 'md5sums'), Buffer.concat(sums));
   await writeFile(path.join(debian, 'control'), contents.control);
   for (const [name, text] of Object.entries(contents.scripts)) {
     await writeFile(path.join(debian, name), text);
     await chmod(path.join(debian, name), 0o755);
   }
-  for (const file of [...(await walk(root)), root]) {
-    const s = await lstat(file);
-    if (!s.isSymbolicLink()) {
-      await chmod(file, s.isDirectory() || (s.mode & 0o111) !== 0 ? 0o755 : 0o644);
+  const top = { path: Buffer.from(root), stats: await lstat(root) };
+  for (const { path: file, stats } of [...(await readTree(root)), top]) {
+    if (!stats.isSymbolicLink()) {
+      await chmod(file, stats.isDirectory() || (stats.mode & 0o111) !== 0 ? 0o755 : 0o644);
       await utimes(file, options.sourceDateEpoch, options.sourceDateEpoch);
     }
   }

@@ -248,8 +248,9 @@ kmf_vars() {
 
 # The program bash runs to read dkms.conf, as kmodforge's src/conf/eval-script.ts: dkms's variables set
 # ("name=value" arguments after the file and whether it has CRLF line ends), the file sourced in a
-# subshell with its stdout discarded (dkms's safe_source), only the directives carried out; then every
-# directive and bash's own =~ verdicts, NUL-separated.
+# subshell with its stdout discarded (dkms's safe_source), only the directives carried out (through a
+# file, not $(...): a background job the file starts would hold that pipe open and bash would wait for
+# it); then every directive and bash's own =~ verdicts, NUL-separated.
 # shellcheck disable=SC2016
 kmf_conf_program='
 __kmf_file=$1 __kmf_crlf=$2
@@ -258,13 +259,16 @@ for __kmf_a in "$@"; do printf -v "${__kmf_a%%=*}" %s "${__kmf_a#*=}"; done
 unset __kmf_a
 set --
 shopt -s extglob
-__kmf_next=$(
-  if [[ $__kmf_crlf == 1 ]]; then . <(sed "s/\r\$//" "$__kmf_file") >/dev/null; else . "$__kmf_file" >/dev/null; fi
+__kmf_state_file=$(mktemp)
+(
+  exec >/dev/null
+  if [[ $__kmf_crlf == 1 ]]; then . <(sed "s/\r\$//" "$__kmf_file"); else . "$__kmf_file"; fi
   __kmf_rc=$?
-  printf "KMF-SOURCED %s\n" "$__kmf_rc"
-  declare -p "${__kmf_names[@]}" 2>/dev/null
+  { printf "KMF-SOURCED %s\n" "$__kmf_rc"; declare -p "${__kmf_names[@]}" 2>/dev/null; } >|"$__kmf_state_file"
 )
 __kmf_rc=$?
+__kmf_next=$(<"$__kmf_state_file")
+rm -f "$__kmf_state_file"
 if [[ $__kmf_next != "KMF-SOURCED "* ]]; then printf "X\0%s\0%s\0" "$__kmf_file" "$__kmf_rc"; exit 0; fi
 eval "${__kmf_next#*$'\''\n'\''}"
 for __kmf_n in "${__kmf_names[@]}"; do

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile, cp } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, writeFile, cp } from 'node:fs/promises';
 import path from 'node:path';
 import { KmodError } from '../../errors.ts';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import { findOnPath } from '../../exec/which.ts';
 import { writeThroughStaging } from '../../state/atomic.ts';
+import { copyTree } from '../../state/copy-tree.ts';
+import { withTempDir } from '../../state/temp-dir.ts';
 
 /** rpm macros that make the same inputs give the same bytes. */
 export function planReproducibleMacros(): string[] {
@@ -35,11 +36,10 @@ export async function runRpmbuild(options: {
   sourceDateEpoch: number;
   timeoutMs?: number;
 }): Promise<string> {
-  const top = await mkdtemp(path.join(os.tmpdir(), 'kmodforge-rpm-'));
-  try {
+  return withTempDir('kmodforge-rpm-', async (top) => {
     const sources = path.join(top, 'SOURCES');
     await mkdir(sources, { recursive: true });
-    await cp(options.stageDir, path.join(sources, 'root'), { recursive: true, preserveTimestamps: true });
+    await copyTree(options.stageDir, path.join(sources, 'root'), { preserveTimestamps: true });
     const specFile = path.join(top, 'package.spec');
     await writeFile(specFile, options.spec);
     const rpms = path.join(top, 'RPMS');
@@ -70,9 +70,7 @@ export async function runRpmbuild(options: {
     const dest = path.join(options.outDir, built);
     await writeThroughStaging(dest, (temp) => cp(path.join(rpms, built), temp, { preserveTimestamps: true }));
     return dest;
-  } finally {
-    await rm(top, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Signs RPMs with a GPG key (rpmsign --addsign); GNUPGHOME chooses the keyring. */

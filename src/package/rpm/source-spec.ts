@@ -9,6 +9,7 @@
  * out gets no package, every other one a `kmod-<name>-<kernel>` package named and related as
  * {@link planRpmIdentity} says.
  */
+import { KmodError } from '../../errors.ts';
 import { planRpmIdentity, rpmSafe } from '../naming.ts';
 import { formatChangelogDate } from '../package-info.ts';
 
@@ -54,9 +55,14 @@ export function planSrpmFileName(input: Pick<SourceSpecInput, 'name' | 'version'
   return `${planSourcePackageName(input.name)}-${rpmSafe(input.version)}-${rpmSafe(input.release)}.src.rpm`;
 }
 
-/** An rpm Release: what rpm accepts there, without "-". */
-export function isValidRpmRelease(release: string): boolean {
-  return /^[A-Za-z0-9._+~^]+$/.test(release);
+/**
+ * Checks an rpm Release (`--release`): what rpm accepts there, without "-". It becomes a word of a spec
+ * file, so nothing else (a newline, a macro) may reach it.
+ */
+export function checkRpmRelease(release: string): string {
+  if (!/^[A-Za-z0-9._+~^]+$/.test(release))
+    throw new KmodError('USAGE', `--release "${release}": expected letters, digits and . _ + ~ ^ (no "-")`);
+  return release;
 }
 
 /** A Lua string literal; braces are escaped too, since rpm matches %{lua:…}'s braces before Lua runs. */

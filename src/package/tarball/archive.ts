@@ -1,29 +1,34 @@
-import { lstat, readdir } from 'node:fs/promises';
-import path from 'node:path';
 import * as tar from 'tar';
 import { KmodError } from '../../errors.ts';
+import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import type { TarEntry } from './layout.ts';
 
-async function walk(dir: string, prefix: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of (await readdir(dir)).sort()) {
-    const rel = `${prefix}/${name}`;
-    out.push(rel);
-    if ((await lstat(path.join(dir, name))).isDirectory())
-      out.push(...(await walk(path.join(dir, name), rel)));
-  }
-  return out;
-}
+// GNU tar writes and extracts archives, since it takes file names as the bytes they are (node-tar reads
+// them as UTF-8 and mangles the others); node-tar lists them, since it gives each entry's type and link
+// as data for the safety checks, which a name's bytes do not change.
 
 /**
- * Writes a gzipped tarball of everything under `dir`, as `tar -C dir -czf file .` would, but with sorted
- * entries, root ownership and one time stamp, so the same tree gives the same bytes.
+ * GNU tar's options for an archive whose bytes depend only on the files: sorted names, root as owner, one
+ * time stamp, and gzip without a name or time of its own.
  */
-export async function writeTarball(dir: string, file: string, mtime: Date): Promise<void> {
-  const entries = ['.', ...(await walk(dir, '.'))];
-  await tar.c(
-    { gzip: { level: 9 }, cwd: dir, file, portable: true, mtime, noDirRecurse: true, noPax: true },
-    entries,
+export function reproducibleTarOptions(epoch: number): string[] {
+  return [
+    '--sort=name',
+    `--mtime=@${epoch}`,
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--format=gnu',
+    '--use-compress-program=gzip -n -9',
+  ];
+}
+
+/** Writes a gzipped tarball of everything under `dir`, as `tar -C dir -czf file .`, reproducibly. */
+export async function writeTarball(dir: string, file: string, epoch: number): Promise<void> {
+  await runOrThrow(
+    'tar',
+    ['--create', `--file=${file}`, `--directory=${dir}`, ...reproducibleTarOptions(epoch), '.'],
+    { env: baseEnv() },
   );
 }
 
@@ -52,7 +57,9 @@ export async function readTarEntries(file: string): Promise<TarEntry[]> {
   return entries;
 }
 
-/** Extracts a tarball that {@link checkTarball} accepted into `dir`, keeping modes, not owners. */
+/** Extracts a tarball whose entries were checked (see planTarballLoad) into `dir`, keeping modes, not owners. */
 export async function extractTarball(file: string, dir: string): Promise<void> {
-  await tar.x({ file, cwd: dir, preserveOwner: false, strict: true });
+  await runOrThrow('tar', ['--extract', `--file=${file}`, `--directory=${dir}`, '--no-same-owner'], {
+    env: baseEnv(),
+  });
 }

@@ -173,7 +173,7 @@ describe.skipIf(process.getuid?.() !== 0)('a read-only dkms tree: exit 1, nothin
     // Issue 8, defect 7: a file system that refuses a write was a bug with a stack trace (exit 70).
     it('mktarball into the read-only tree: exit 1, naming the path', async () => {
       const { stderr } = await expectRefused(t, 1, 'mktarball', 'kmf-simple/1.0', '-k', kernel);
-      expect(stderr).toContain(`No permission to mkdir ${t.dkmsTree}/kmf-simple/1.0/tarball`);
+      expect(stderr).toContain(`Cannot mkdir ${t.dkmsTree}/kmf-simple/1.0/tarball: Read-only file system`);
     });
 
     it('add of a new version (nothing is copied to the source tree either)', async () => {

@@ -8,10 +8,10 @@ const errno = (code: string, syscall: string, path: string): NodeJS.ErrnoExcepti
 describe('asKmodError', () => {
   // Issue 8, defect 7: mktarball without write access was a stack trace and exit 70.
   it.each([
-    ['EACCES', 1, 'No permission to mkdir /var/lib/dkms/m/1/tarball: EACCES'],
-    ['EPERM', 1, 'No permission to mkdir /var/lib/dkms/m/1/tarball: EPERM'],
-    ['EROFS', 1, 'No permission to mkdir /var/lib/dkms/m/1/tarball: EROFS'],
-    ['ENOSPC', 1, 'No space left to mkdir /var/lib/dkms/m/1/tarball'],
+    ['EACCES', 1, 'Cannot mkdir /var/lib/dkms/m/1/tarball: Permission denied'],
+    ['EPERM', 1, 'Cannot mkdir /var/lib/dkms/m/1/tarball: Operation not permitted'],
+    ['EROFS', 1, 'Cannot mkdir /var/lib/dkms/m/1/tarball: Read-only file system'],
+    ['ENOSPC', 1, 'Cannot mkdir /var/lib/dkms/m/1/tarball: No space left on device'],
   ])('%s is a user error naming the path', (code, exitCode, message) => {
     const error = asKmodError(errno(code, 'mkdir', '/var/lib/dkms/m/1/tarball'));
     expect([error?.exitCode, error?.message]).toEqual([exitCode, message]);

@@ -1,5 +1,7 @@
 import { execFile as execFileCallback } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { parseKernelRelease } from '../../../src/kernel/release.ts';
 import { planRpmIdentity } from '../../../src/package/naming.ts';
 import { formatChangelogDate, planLicense } from '../../../src/package/package-info.ts';
 import {
-  isValidRpmRelease,
+  checkRpmRelease,
   kmodBuildScriptUrl,
   luaString,
   planPackageTemplates,
@@ -58,8 +60,10 @@ describe('source RPM file names', () => {
     ['1-2', false],
     ['', false],
     ['1 2', false],
+    ['1\n%post\nrm -rf /', false],
   ])('release %j valid: %s', (release, valid) => {
-    expect(isValidRpmRelease(release)).toBe(valid);
+    if (valid) expect(checkRpmRelease(release)).toBe(release);
+    else expect(() => checkRpmRelease(release)).toThrow(`--release "${release}": expected`);
   });
 });
 
@@ -257,6 +261,24 @@ describe('kmod-build.sh agrees with kmodforge', () => {
     );
     expect(names).toEqual(Object.keys(vars));
   });
+
+  // Issue 8, defect 3 (its sibling in the SRPM's helper): a background job the file leaves running held
+  // the pipe of a $(...) open, and bash waited for it.
+  it('reads a dkms.conf that leaves a background job running without waiting for it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kmf-bg-conf-'));
+    try {
+      const conf = path.join(dir, 'dkms.conf');
+      await writeFile(conf, 'f() { sleep 30; }\nf &\nPACKAGE_NAME=bg\nPACKAGE_VERSION=1\n');
+      const out = await withFunctions(
+        `declare -A KMF_VAR=(); for n in "\${kmf_var_names[@]}"; do KMF_VAR[$n]=x; done
+KMF_CONF=${conf}; kmf_read_conf 2>/dev/null; kmf_get PACKAGE_NAME; echo "$REPLY"`,
+      );
+      expect(out).toBe('bg\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Before the fix this waited for the 30 s sleep: the test's time limit is the hang check.
+  }, 10_000);
 
   it('compares kernels with BUILD_EXCLUSIVE_KERNEL_MIN/MAX bounds as compareKernelBound', async () => {
     const cases: [string, string][] = [
