@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { lastLines, describeEnd } from '../exec/run.ts';
@@ -7,6 +7,7 @@ import { planErrorExcerpt } from './build-log.ts';
 import type { BuildPlan } from './build-plan.ts';
 import { failure, runLoggedCommand } from './build-steps.ts';
 import { compressionSuffix, planCompressCommand } from './postprocess.ts';
+import { makeDirs } from '../state/fs.ts';
 
 export interface FinishedModule {
   destName: string;
@@ -37,7 +38,7 @@ export async function finishModules(
     // A copy under the dest name (compression names the file as it is installed), apart from the build
     // tree, where another module may be built under that name.
     const file = path.join(plan.workDir, 'finished', String(m.index), `${m.destName}.ko`);
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     await copyFile(m.builtFile, file);
     if (m.strip) {
       step(`stripping ${m.destName}.ko`);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, constants, cp, mkdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { access, constants, cp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { describeEnd } from '../exec/run.ts';
@@ -10,7 +10,7 @@ import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
 import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
 import { finishModules } from './finish-modules.ts';
 import type { BuildPlan } from './build-plan.ts';
-import { exists } from '../state/fs.ts';
+import { exists, makeDirs } from '../state/fs.ts';
 
 export interface BuildResult {
   plan: BuildPlan;
@@ -68,7 +68,7 @@ async function sha256(file: string): Promise<string> {
 async function prepareWorkspace(plan: BuildPlan): Promise<void> {
   await rm(plan.workDir, { recursive: true, force: true });
   const versionDir = path.dirname(plan.buildDir);
-  await mkdir(versionDir, { recursive: true });
+  await makeDirs(versionDir);
   const source = await realpath(plan.sourceDir);
   await symlink(source, path.join(versionDir, 'source'));
   await copyTree(source, plan.buildDir, { preserveTimestamps: true });
@@ -147,12 +147,12 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
 
   // Staged in the build's own directory: a kill leaves nothing in the state tree.
   const staging = path.join(plan.workDir, 'result');
-  await mkdir(path.dirname(plan.resultDir), { recursive: true });
+  await makeDirs(path.dirname(plan.resultDir));
   try {
     const files: Record<string, string> = {};
     const moduleDir = path.join(staging, 'module');
-    await mkdir(moduleDir, { recursive: true });
-    await mkdir(path.join(staging, 'log'), { recursive: true });
+    await makeDirs(moduleDir);
+    await makeDirs(path.join(staging, 'log'));
     for (const m of finished) {
       const dest = path.join(moduleDir, path.basename(m.file));
       await cp(m.file, dest);

@@ -1,4 +1,4 @@
-import { mkdir, realpath, rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { readModuleConf } from '../conf/read.ts';
@@ -12,7 +12,7 @@ import { isAdded } from '../state/read-state.ts';
 import { tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
 import type { ModuleSpec } from './module-arg.ts';
-import { exists } from '../state/fs.ts';
+import { exists, makeDirs } from '../state/fs.ts';
 
 export interface AddResult {
   module: string;
@@ -26,7 +26,7 @@ export interface AddResult {
 async function copySource(from: string, to: string): Promise<void> {
   const staging = stagingName(to);
   try {
-    await mkdir(path.dirname(to), { recursive: true });
+    await makeDirs(path.dirname(to));
     await copyTree(from, staging, { preserveTimestamps: true });
     await replaceDir(staging, to);
   } catch (error) {
@@ -109,7 +109,7 @@ export async function addModule(
     directives: options.directives,
   });
   try {
-    await mkdir(tree.sharedBuild(ctx.paths, module, version), { recursive: true });
+    await makeDirs(tree.sharedBuild(ctx.paths, module, version));
   } catch (error) {
     if (isErrno(error, 'EACCES', 'EROFS', 'EPERM'))
       throw new KmodError('NOT_PERMITTED', `No write access to DKMS tree at ${ctx.paths.dkmsTree}`);

@@ -1,4 +1,4 @@
-import { mkdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { planDebIdentity, debSafe } from '../package/naming.ts';
@@ -19,6 +19,7 @@ import {
   type PackageResult,
 } from './mkrpm.ts';
 import { withTempDir } from '../state/temp-dir.ts';
+import { makeDirs } from '../state/fs.ts';
 
 /**
  * mkdeb: one `<name>-modules-<kernel>` .deb per kernel, depending on that kernel's linux-image package,
@@ -119,7 +120,7 @@ export async function makeDkmsDeb(
     const source = await realpath(tree.sourceLink(ctx.paths, options.module, options.version));
     const root = path.join(work, 'root');
     const dest = path.join(root, 'usr/src', `${options.module}-${options.version}`);
-    await mkdir(path.dirname(dest), { recursive: true });
+    await makeDirs(path.dirname(dest));
     await copyTree(source, dest);
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
     const maintainer = ctx.config.maintainer ?? defaultPackager;

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { Context } from '../context.ts';
@@ -29,6 +28,7 @@ import { tree } from '../state/tree.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
 import { withTempDir } from '../state/temp-dir.ts';
+import { makeDirs } from '../state/fs.ts';
 
 export interface PackageOptions {
   module: string;
@@ -194,7 +194,7 @@ export async function makeRpms(
         if (current === undefined || compareKernelReleases(kernel.target.release, current.target.release) > 0)
           newest.set(key, kernel);
       }
-      await mkdir(path.join(work, 'empty'), { recursive: true });
+      await makeDirs(path.join(work, 'empty'));
       for (const kernel of newest.values()) await build(planRpmMeta(kernel.input), kernel, false);
     }
     if (options.gpgKey !== undefined)

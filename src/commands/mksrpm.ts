@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdir, readFile, realpath, rename, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readFile, realpath, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readConfText } from '../conf/read.ts';
 import type { Context } from '../context.ts';
@@ -20,6 +20,7 @@ import { tree } from '../state/tree.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { reproducibleTarOptions } from '../package/tarball/archive.ts';
 import { readTree } from '../state/walk-tree.ts';
+import { makeDirs } from '../state/fs.ts';
 
 export interface MksrpmOptions {
   module: string;
@@ -118,8 +119,8 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
   return withTempDir('kmodforge-srpm-', async (top) => {
     const sources = path.join(top, 'SOURCES');
     const specs = path.join(top, 'SPECS');
-    await mkdir(sources, { recursive: true });
-    await mkdir(specs, { recursive: true });
+    await makeDirs(sources);
+    await makeDirs(specs);
     const tarball = path.join(sources, planSourceTarballName(specInput));
     await runOrThrow(
       'tar',
@@ -172,7 +173,7 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
     );
     const name = planSrpmFileName(specInput);
     const outDir = path.resolve(options.outDir ?? path.join(tree.version(ctx.paths, module, version), 'rpm'));
-    await mkdir(outDir, { recursive: true });
+    await makeDirs(outDir);
     const srpm = path.join(outDir, name);
     const staging = path.join(outDir, `.${name}.${process.pid}.tmp`);
     await copyFile(path.join(top, 'SRPMS', name), staging);

@@ -20,7 +20,7 @@ import { isAdded } from '../state/read-state.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { addModule } from './add.ts';
-import { isDir } from '../state/fs.ts';
+import { isDir, makeDirs } from '../state/fs.ts';
 
 /**
  * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with
@@ -57,7 +57,7 @@ export async function makeTarball(
             `No modules built for ${t.release} (${t.arch}). Modules must already be in the built state before using mktarball.`,
           );
         }
-        await mkdir(path.join(work, tarballDirs.main, t.release), { recursive: true });
+        await makeDirs(path.join(work, tarballDirs.main, t.release));
         await copyTree(built, path.join(work, tarballDirs.main, t.release, t.arch), {
           preserveTimestamps: true,
         });
@@ -78,7 +78,7 @@ export async function makeTarball(
       options.archive === undefined
         ? path.join(tree.tarballs(ctx.paths, module, version), name)
         : path.resolve(options.archive);
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
     await writeThroughStaging(file, (temp) => writeTarball(work, temp, epoch));
     return file;
@@ -150,7 +150,7 @@ export async function loadTarball(
           continue;
         }
         const from = stagingName(dest);
-        await mkdir(path.dirname(dest), { recursive: true });
+        await makeDirs(path.dirname(dest));
         staged.push({ build, from, to: dest });
         await copyTree(path.join(work, tarballDirs.main, build.release, build.arch), from, {
           preserveTimestamps: true,
@@ -165,9 +165,9 @@ export async function loadTarball(
       } else if (!(await isAdded(ctx.paths, module, version))) {
         // dkms's binaries-only stub: M/V/source is a directory holding only dkms.conf.
         const stub = stagingName(tree.sourceLink(ctx.paths, module, version));
-        await mkdir(stub, { recursive: true });
+        await makeDirs(stub);
         await cp(path.join(confDir, 'dkms.conf'), path.join(stub, 'dkms.conf'));
-        await mkdir(tree.sharedBuild(ctx.paths, module, version), { recursive: true });
+        await makeDirs(tree.sharedBuild(ctx.paths, module, version));
         await replaceDir(stub, tree.sourceLink(ctx.paths, module, version));
       }
       for (const { from, to } of staged) await replaceDir(from, to);

@@ -1,10 +1,10 @@
-import { mkdir, readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { KmodError, isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { copyFileAtomic, fsyncDir, removeFile, symlinkAtomic, writeFileAtomic } from '../state/atomic.ts';
 import { tree } from '../state/tree.ts';
-import { exists } from '../state/fs.ts';
+import { exists, makeDirs } from '../state/fs.ts';
 
 /**
  * One reversible step of a transaction on the module trees. Every destructive step is a rename to a fixed
@@ -41,7 +41,7 @@ export function asidePath(file: string): string {
 
 /** rename, or copy + unlink across filesystems (the kernel's module tree may be on another one). */
 async function moveFile(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
+  await makeDirs(path.dirname(to));
   try {
     await rename(from, to);
   } catch (error) {
@@ -75,7 +75,7 @@ async function applyOp(op: Op): Promise<void> {
       await symlinkAtomic(op.target, op.link);
       break;
     case 'mkdir':
-      await mkdir(op.path, { recursive: true });
+      await makeDirs(op.path);
       break;
   }
 }

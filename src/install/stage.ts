@@ -1,4 +1,4 @@
-import { cp, mkdir } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
@@ -7,6 +7,7 @@ import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { findModuleFile } from '../state/module-file.ts';
 import { readRegisteredConf } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
+import { makeDirs } from '../state/fs.ts';
 
 export interface StagedModule {
   /** DEST_MODULE_NAME. */
@@ -56,7 +57,7 @@ export async function stageModules(
     }
     const systemPath = path.join(systemTree, target.release, record.destLocation, path.basename(built));
     const file = path.join(destDir, systemPath);
-    await mkdir(path.dirname(file), { recursive: true });
+    await makeDirs(path.dirname(file));
     await cp(built, file, { preserveTimestamps: true });
     staged.push({ name: record.destName, file, systemPath });
   }

@@ -1,4 +1,4 @@
-import { chmod, cp, lstat, mkdir, readFile, realpath } from 'node:fs/promises';
+import { chmod, cp, lstat, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Userland } from '../conf/module-conf.ts';
 import type { Context } from '../context.ts';
@@ -6,6 +6,7 @@ import { KmodError } from '../errors.ts';
 import { baseEnv, describeEnd, lastLines, runCommand, runOrThrow } from '../exec/run.ts';
 import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
+import { makeDirs } from '../state/fs.ts';
 
 export interface StagedFile {
   /** Path on the target system. */
@@ -53,7 +54,7 @@ export async function stageUserland(
         `${options.module}/${options.version}: USERLAND_FILE ${file.source} ${why}`,
       );
     }
-    await mkdir(path.dirname(to), { recursive: true });
+    await makeDirs(path.dirname(to));
     await cp(from, to);
     await chmod(to, file.mode);
     // Packages ship stripped programs (lintian: unstripped-binary-or-object).

@@ -1,9 +1,9 @@
-import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { KmodError } from '../errors.ts';
 import { describeEnd, lastLines, runCommand } from '../exec/run.ts';
 import { fsyncDir, stagingName } from '../state/atomic.ts';
-import { exists } from '../state/fs.ts';
+import { exists, makeDirs } from '../state/fs.ts';
 
 export const mokSubject = '/CN=kmodforge module signing key';
 
@@ -48,8 +48,8 @@ export async function ensureMokKeyPair(key: string, certificate: string): Promis
       },
     );
   }
-  await mkdir(path.dirname(key), { recursive: true });
-  await mkdir(path.dirname(certificate), { recursive: true });
+  await makeDirs(path.dirname(key));
+  await makeDirs(path.dirname(certificate));
   const tempKey = stagingName(key);
   const tempCert = stagingName(certificate);
   try {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
+import { makeDirs } from './fs.ts';
 
 /** A name beside `file` for staging it; dot-prefixed so globs such as dkms's `+([0-9]).*` skip it. */
 export function stagingName(file: string, tag = 'tmp'): string {
@@ -24,7 +25,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 
 /** Writes a file so that readers see the old content or the new, never a part: temp, fsync, rename, fsync dir. */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeDirs(path.dirname(file));
   const temp = stagingName(file);
   try {
     await writeFile(temp, data, { mode });
@@ -39,7 +40,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
 
 /** Copies a file into place atomically (an existing destination is replaced in one rename). */
 export async function copyFileAtomic(source: string, dest: string): Promise<void> {
-  await mkdir(path.dirname(dest), { recursive: true });
+  await makeDirs(path.dirname(dest));
   const temp = stagingName(dest);
   try {
     await copyFile(source, temp);
@@ -54,7 +55,7 @@ export async function copyFileAtomic(source: string, dest: string): Promise<void
 
 /** Points a symlink at target, replacing whatever link was there in one rename. */
 export async function symlinkAtomic(target: string, link: string): Promise<void> {
-  await mkdir(path.dirname(link), { recursive: true });
+  await makeDirs(path.dirname(link));
   const temp = stagingName(link);
   await symlink(target, temp);
   try {
@@ -109,7 +110,7 @@ export async function writeThroughStaging(
   file: string,
   write: (temp: string) => Promise<void>,
 ): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeDirs(path.dirname(file));
   const temp = stagingName(file);
   try {
     await write(temp);

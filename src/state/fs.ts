@@ -1,4 +1,5 @@
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { isErrno } from '../errors.ts';
 
 /** Errors that mean "not there" for a lookup: missing, a non-directory on the way, or not ours to read. */
@@ -32,5 +33,22 @@ export async function listDir(dir: string): Promise<string[]> {
   } catch (error) {
     if (isErrno(error, ...missing)) return [];
     throw error;
+  }
+}
+
+/**
+ * mkdir -p with the real error. Node's recursive mkdir reports ENOENT when a step fails for another
+ * reason (a read-only file system, no permission), which would read as a bug; the steps are then made one
+ * by one, so the failing one throws what really went wrong.
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    const missing: string[] = [];
+    for (let current = dir; !(await exists(current)); current = path.dirname(current))
+      missing.unshift(current);
+    for (const step of missing) await mkdir(step);
   }
 }

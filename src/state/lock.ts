@@ -1,7 +1,8 @@
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { KmodError, isErrno } from '../errors.ts';
+import { makeDirs } from './fs.ts';
 
 export interface StateLock {
   release: () => Promise<void>;
@@ -28,7 +29,7 @@ export async function acquireStateLock(
   options: { wait?: boolean; onWait?: () => void } = {},
 ): Promise<StateLock | undefined> {
   try {
-    await mkdir(dkmsTree, { recursive: true });
+    await makeDirs(dkmsTree);
     // flock opens an existing lock file for reading, so it succeeds on a read-only tree; ask first.
     await access(dkmsTree, constants.W_OK);
   } catch (error) {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import { writeThroughStaging } from '../../state/atomic.ts';
 import { readTree } from '../../state/walk-tree.ts';
+import { makeDirs } from '../../state/fs.ts';
 
 export interface DebContents {
   control: string;
@@ -35,14 +36,14 @@ export async function runDpkgDeb(options: {
 }): Promise<string> {
   const { root, contents } = options;
   const doc = path.join(root, 'usr/share/doc', options.docName);
-  await mkdir(doc, { recursive: true });
+  await makeDirs(doc);
   await writeFile(path.join(doc, 'copyright'), contents.copyright);
   await writeFile(
     path.join(doc, 'changelog.Debian.gz'),
     gzipSync(Buffer.from(contents.changelog), { level: 9 }),
   );
   const debian = path.join(root, 'DEBIAN');
-  await mkdir(debian, { recursive: true });
+  await makeDirs(debian);
   // md5sums names files by their bytes, as dpkg does.
   const sums: Buffer[] = [];
   for (const { path: file, relative, stats } of await readTree(root)) {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, writeFile, cp } from 'node:fs/promises';
+import { readdir, writeFile, cp } from 'node:fs/promises';
 import path from 'node:path';
 import { KmodError } from '../../errors.ts';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
@@ -6,6 +6,7 @@ import { findOnPath } from '../../exec/which.ts';
 import { writeThroughStaging } from '../../state/atomic.ts';
 import { copyTree } from '../../state/copy-tree.ts';
 import { withTempDir } from '../../state/temp-dir.ts';
+import { makeDirs } from '../../state/fs.ts';
 
 /** rpm macros that make the same inputs give the same bytes. */
 export function planReproducibleMacros(): string[] {
@@ -38,7 +39,7 @@ export async function runRpmbuild(options: {
 }): Promise<string> {
   return withTempDir('kmodforge-rpm-', async (top) => {
     const sources = path.join(top, 'SOURCES');
-    await mkdir(sources, { recursive: true });
+    await makeDirs(sources);
     await copyTree(options.stageDir, path.join(sources, 'root'), { preserveTimestamps: true });
     const specFile = path.join(top, 'package.spec');
     await writeFile(specFile, options.spec);
