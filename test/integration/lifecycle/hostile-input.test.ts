@@ -4,7 +4,7 @@
  * undone, and a closed stdout.
  */
 import { spawn } from 'node:child_process';
-import { readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   kernelOfFlavor,
   makeTempDir,
   makeTestRoot,
+  run,
   statusLines,
   type TestRoot,
 } from '../../support/test-root.ts';
@@ -64,6 +65,25 @@ function runWithClosedStdout(args: readonly string[]): Promise<{ code: number | 
       resolve({ code, stderr });
     });
   });
+}
+
+/** Starts the CLI from the sources in a child process; `signal` is sent once `ready()` holds. */
+async function runAndSignal(
+  args: readonly string[],
+  ready: () => Promise<boolean>,
+  signal: NodeJS.Signals,
+): Promise<number | null> {
+  const loader = path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
+  const bin = path.join(repoRoot, 'test/support/kmodforge-bin.ts');
+  const child = spawn(process.execPath, ['--import', loader, bin, ...args], { stdio: 'ignore' });
+  const closed = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => {
+      resolve(code);
+    }),
+  );
+  while (!(await ready())) await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill(signal);
+  return closed;
 }
 
 describe('issue 8: hostile input', () => {
@@ -174,6 +194,27 @@ describe('issue 8: hostile input', () => {
     expect(stderr).toContain('not a readable tarball');
     expect(stderr).toContain('Truncated input');
     expect(await tempDirs()).toEqual(before);
+  });
+
+  // The sibling of defect 5 for signals: Ctrl-C or a kill left temporary directories and running children.
+  it('SIGTERM while dkms.conf is read: exit 143, the temporary directory and bash are gone', async () => {
+    const dir = path.join(tmp, 'slow');
+    await mkdir(dir);
+    const marker = path.join(tmp, 'slow-started');
+    await writeFile(path.join(dir, 'dkms.conf'), `${conf}\ntouch ${marker}\nsleep 47.5\n`);
+    const before = await tempDirs();
+    const code = await runAndSignal(
+      ['--root', t.root, 'conf', dir, '-k', kernel],
+      () =>
+        access(marker).then(
+          () => true,
+          () => false,
+        ),
+      'SIGTERM',
+    );
+    expect(code).toBe(143);
+    expect(await tempDirs()).toEqual(before);
+    expect(await run('ps', ['-eo', 'args'])).not.toContain('sleep 47.5');
   });
 
   describe('with kmf-simple installed', () => {
