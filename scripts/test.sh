@@ -20,6 +20,8 @@ check() {
 check npm run --silent build
 check npm run --silent lint
 check npm run --silent typecheck
+# The unit tier as a user without root, kernel headers or dkms state would run it.
+check bash scripts/test-unit-isolated.sh
 
 mkdir -p .cache
 rm -f .cache/vitest.json

@@ -1,6 +1,7 @@
+import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { execa } from 'execa';
-import { KmodError } from '../errors.ts';
+import { KmodError, fromFixableErrno } from '../errors.ts';
 import { quoteCommand } from './quote.ts';
 
 export interface RunOptions {
@@ -52,7 +53,7 @@ function installExitHook(): void {
  */
 const outputDrainMs = 300;
 
-/** How long after the command's exit a slow log file may hold back what it wrote, before we stop reading. */
+/** How long after the command's exit its output may still be arriving, before we stop reading. */
 const outputDrainLimitMs = 5000;
 
 /** How long a command has to end after SIGTERM at its time limit before it gets SIGKILL. */
@@ -124,13 +125,38 @@ function stopReadingAfterDrain(streams: readonly Readable[], timers: Timers): vo
   timers.after(outputDrainMs, check);
 }
 
-/** Nothing of the stream's is held back from its consumers (a slow log file pauses it with data left). */
+/** Nothing of the stream's is held back from its consumers. */
 function caughtUp(stream: Readable): boolean {
   return (
     stream.readableEnded ||
     stream.destroyed ||
     (stream.readableFlowing !== false && stream.readableLength === 0)
   );
+}
+
+/**
+ * Appends what the command writes to its log file as it arrives. The log is ours, not a pipe target of the
+ * command's streams: they may be cut short once the command has exited (see supervise), and the log must
+ * still get every byte read, however slow its disk.
+ */
+function teeToLog(child: Supervised, logFile: string): { close: () => Promise<void> } {
+  const log = createWriteStream(logFile, { flags: 'a' });
+  // The error is reported by close(); without a listener it would crash the process meanwhile.
+  log.on('error', () => undefined);
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => log.write(chunk));
+  return {
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        log.end((error?: Error | null) => {
+          if (error === undefined || error === null) resolve();
+          else
+            reject(
+              fromFixableErrno(error, `Cannot write the log ${logFile}`) ??
+                new KmodError('COMMAND_FAILED', `Cannot write the log ${logFile}: ${error.message}`),
+            );
+        });
+      }),
+  };
 }
 
 /** Timeouts that can all be cancelled at once, and refused once the command's wait is over. */
@@ -180,24 +206,24 @@ export async function runCommand(
   installExitHook();
   const command = quoteCommand([file, ...args]);
   const started = performance.now();
-  const output =
-    options.logFile === undefined ? 'pipe' : (['pipe', { file: options.logFile, append: true }] as const);
   const child = execa(file, args, {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env ?? baseEnv(),
     extendEnv: false,
     stdin: 'ignore',
-    stdout: output,
-    stderr: output,
+    stdout: 'pipe',
+    stderr: 'pipe',
     all: true,
     reject: false,
     detached: true,
     cleanup: false,
     stripFinalNewline: false,
   });
+  const log = options.logFile === undefined ? undefined : teeToLog(child, options.logFile);
   const supervisor = child.pid === undefined ? undefined : supervise(child, child.pid, options.timeoutMs);
   const result = await child;
   supervisor?.stop();
+  await log?.close();
   const timedOut = supervisor?.timedOut() ?? false;
   if (result.failed && result.exitCode === undefined && result.signal === undefined && !timedOut) {
     throw new KmodError('COMMAND_FAILED', `could not run ${command}: ${result.shortMessage}`, {

@@ -8,8 +8,9 @@ import { evaluateConf, type EvaluatedConf } from '../../../src/conf/evaluate.ts'
 import { KmodError } from '../../../src/errors.ts';
 import { DetachedSleepers } from '../exec/leftover-processes.ts';
 
-// The background processes below live for a minute or more; 10 s is a hang check, not a benchmark.
-const hangBoundMs = 10_000;
+// The background processes below live for a minute or more, so an evaluation that waited for them fails
+// by the test's 10 s time limit: this is a hang check, not a benchmark.
+const hangCheck = { timeout: 10_000 };
 
 const vars: ConfVariables = {
   kernelver: '6.1.0-56-amd64',
@@ -48,17 +49,15 @@ async function writeConf(text: string, name = 'dkms.conf'): Promise<string> {
   return file;
 }
 
-async function evaluateTimed(
+async function evaluate(
   file: string | readonly string[],
   timeoutMs?: number,
-): Promise<{ result: EvaluatedConf | KmodError; ms: number }> {
+): Promise<EvaluatedConf | KmodError> {
   const files = (typeof file === 'string' ? [file] : file).map((p) => ({ path: p, crlf: false }));
-  const started = performance.now();
-  const result = await evaluateConf(files, vars, { timeoutMs }).catch((error: unknown) => {
+  return evaluateConf(files, vars, { timeoutMs }).catch((error: unknown) => {
     if (error instanceof KmodError) return error;
     throw error;
   });
-  return { result, ms: performance.now() - started };
 }
 
 function directive(conf: EvaluatedConf | KmodError, name: DirectiveName): string | undefined {
@@ -66,11 +65,10 @@ function directive(conf: EvaluatedConf | KmodError, name: DirectiveName): string
   return conf.directives.get(name)?.get(0);
 }
 
-describe('evaluateConf with a dkms.conf that leaves a process behind', () => {
+describe('evaluateConf with a dkms.conf that leaves a process behind', hangCheck, () => {
   it('ends when bash ends although a setsid process keeps stderr open', async () => {
     const file = await writeConf(`echo a warning >&2\n${sleepers.start('62.401')}\n${minimal}`);
-    const { result, ms } = await evaluateTimed(file);
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await evaluate(file);
     expect(directive(result, 'PACKAGE_NAME')).toBe('foo');
     expect((result as EvaluatedConf).stderr).toBe('a warning\n');
   });
@@ -78,15 +76,13 @@ describe('evaluateConf with a dkms.conf that leaves a process behind', () => {
   it('ends when bash ends although a background function outlives the file', async () => {
     // A forked function keeps every descriptor bash had while sourcing, not just stdout and stderr.
     const file = await writeConf(`${minimal}linger() { sleep 62.402; }\nlinger &\n`);
-    const { result, ms } = await evaluateTimed(file);
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await evaluate(file);
     expect(directive(result, 'BUILT_MODULE_NAME')).toBe('foo');
   });
 
   it('fails with CONF_FAILED at the time limit when the file never ends and a setsid child holds the pipe', async () => {
     const file = await writeConf(`${minimal}${sleepers.start('62.403')}\nwhile :; do sleep 0.05; done\n`);
-    const { result, ms } = await evaluateTimed(file, 1000);
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await evaluate(file, 1000);
     expect(result).toBeInstanceOf(KmodError);
     expect((result as KmodError).code).toBe('CONF_FAILED');
     expect((result as KmodError).message).toBe(`${file}: did not finish within 1 s when sourced by bash`);
@@ -97,7 +93,7 @@ describe('evaluateConf handing variables from one file to the next', () => {
   it('works for a file that sets noclobber', async () => {
     const file = await writeConf(`set -o noclobber\n${minimal}`);
     const override = await writeConf('set -C\nBUILT_MODULE_NAME[0]=bar\n', 'override.conf');
-    const { result } = await evaluateTimed([file, override]);
+    const result = await evaluate([file, override]);
     expect(directive(result, 'PACKAGE_NAME')).toBe('foo');
     expect(directive(result, 'BUILT_MODULE_NAME')).toBe('bar');
   });
@@ -105,7 +101,7 @@ describe('evaluateConf handing variables from one file to the next', () => {
   it('tells a later file that exits part way from the one before it', async () => {
     const file = await writeConf(minimal);
     const override = await writeConf('BUILT_MODULE_NAME[0]=bar\nexit 4\n', 'override.conf');
-    const { result } = await evaluateTimed([file, override]);
+    const result = await evaluate([file, override]);
     expect(result).toBeInstanceOf(KmodError);
     expect((result as KmodError).message).toBe(
       `${override}: exited with status 4 before its end when sourced by bash`,

@@ -8,9 +8,9 @@ import { KmodError } from '../../../src/errors.ts';
 import { runCommand } from '../../../src/exec/run.ts';
 import { DetachedSleepers } from './leftover-processes.ts';
 
-// Each sleeper lives for a minute: a runner that waited for it would blow the 10 s bound below, which
-// is a hang check, not a benchmark.
-const hangBoundMs = 10_000;
+// Each sleeper lives for a minute, so a runner that waited for it fails by the test's 10 s time limit:
+// this is a hang check, not a benchmark.
+const hangCheck = { timeout: 10_000 };
 
 let sleepers: DetachedSleepers;
 let dir: string;
@@ -27,17 +27,10 @@ async function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
 }
 
-async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await work;
-  return { value, ms: performance.now() - started };
-}
-
-describe('runCommand with a process left behind in another session', () => {
+describe('runCommand with a process left behind in another session', hangCheck, () => {
   it('returns when the command exits, with its output and exit code', async () => {
     const script = ['echo out1', 'echo err1 >&2', sleepers.start('61.301'), 'echo out2', 'exit 3'].join('\n');
-    const { value: result, ms } = await timed(runCommand('bash', ['-c', script]));
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await runCommand('bash', ['-c', script]);
     expect(result).toMatchObject({
       exitCode: 3,
       signal: undefined,
@@ -52,8 +45,7 @@ describe('runCommand with a process left behind in another session', () => {
     const script = [sleepers.start('61.302'), "head -c 3000000 /dev/zero | tr '\\0' x", 'echo done >&2'].join(
       '\n',
     );
-    const { value: result, ms } = await timed(runCommand('bash', ['-c', script]));
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await runCommand('bash', ['-c', script]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe('x'.repeat(3_000_000));
     expect(result.stderr).toBe('done\n');
@@ -62,28 +54,25 @@ describe('runCommand with a process left behind in another session', () => {
   it('still streams the output to the log file', async () => {
     const logFile = path.join(dir, 'make.log');
     const script = ['echo to-log', sleepers.start('61.303'), 'echo to-log-err >&2'].join('\n');
-    const { value: result, ms } = await timed(runCommand('bash', ['-c', script], { logFile }));
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await runCommand('bash', ['-c', script], { logFile });
     expect(result.exitCode).toBe(0);
     expect(await readFile(logFile, 'utf8')).toBe('to-log\nto-log-err\n');
   });
 
   it('holds the time limit for a command that never ends', async () => {
     const script = [sleepers.start('61.304'), 'echo looping', 'while :; do sleep 0.05; done'].join('\n');
-    const { value: result, ms } = await timed(runCommand('bash', ['-c', script], { timeoutMs: 1000 }));
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await runCommand('bash', ['-c', script], { timeoutMs: 1000 });
     expect(result).toMatchObject({ timedOut: true, signal: 'SIGTERM', stdout: 'looping\n' });
   });
 
   it('holds the time limit for a command that ignores SIGTERM', async () => {
     const script = [sleepers.start('61.305'), "trap '' TERM", 'while :; do sleep 0.05; done'].join('\n');
-    const { value: result, ms } = await timed(runCommand('bash', ['-c', script], { timeoutMs: 500 }));
-    expect(ms).toBeLessThan(hangBoundMs);
+    const result = await runCommand('bash', ['-c', script], { timeoutMs: 500 });
     expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
   });
 });
 
-describe('runCommand', () => {
+describe('runCommand', hangCheck, () => {
   it('keeps the output a slow log file holds back when the command exits', async () => {
     // A FIFO read at about 200 KB/s stands in for a log on a slow disk: the command's output piles up
     // behind it (in our stream and in its pipe) and the command exits long before the log has taken it,
@@ -97,8 +86,7 @@ describe('runCommand', () => {
     });
     try {
       const script = [sleepers.start('61.306'), "head -c 300000 /dev/zero | tr '\\0' x"].join('\n');
-      const { value: result, ms } = await timed(runCommand('bash', ['-c', script], { logFile }));
-      expect(ms).toBeLessThan(hangBoundMs);
+      const result = await runCommand('bash', ['-c', script], { logFile });
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toHaveLength(300_000);
       await exited(reader);

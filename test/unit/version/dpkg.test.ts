@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { KmodError } from '../../../src/errors.ts';
 import { compareDebianVersions, parseDebianVersion } from '../../../src/version/dpkg.ts';
+import { itWithTool } from '../../support/tools.ts';
 
 // In the style of dpkg's t/dpkg_version.t and lib/dpkg/t/t-version.c.
 const vectors: [string, string, number][] = [
@@ -96,7 +97,7 @@ describe('compareDebianVersions', () => {
     expect(Math.sign(compareDebianVersions(b, a))).toBe(expected === 0 ? 0 : -expected);
   });
 
-  it('agrees with dpkg --compare-versions on every vector', () => {
+  itWithTool('dpkg', 'agrees with dpkg --compare-versions on every vector', () => {
     expect(dpkgCompare(vectors.map(([a, b]) => [a, b]))).toEqual(vectors.map(([, , expected]) => expected));
   });
 
