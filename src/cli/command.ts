@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { KmodError } from '../errors.ts';
 import { createContext, type Context } from '../context.ts';
 import { readGlobalOptions, type GlobalOptions } from './global-options.ts';
 import type { Io } from './io.ts';
@@ -31,6 +32,12 @@ export function defineAction<A extends unknown[]>(
   return command.action((...received: unknown[]) => {
     dispatch.result = (async () => {
       const options = readGlobalOptions(command.optsWithGlobals());
+      // A hidden --all is one the command takes only to refuse, with dkms's exit 5 (see refuseAllOption).
+      if (options.all && command.options.some((o) => o.long === '--all' && o.hidden))
+        throw new KmodError(
+          'ALL_BANNED',
+          `The action ${command.name()} does not support the --all parameter.`,
+        );
       const ctx = await createContext({
         root: options.root,
         dkmsTree: options.dkmsTree,

@@ -28,13 +28,14 @@ export interface GlobalOptions {
   requireSignature: boolean;
 }
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collect = (value: string, previous: readonly string[] = []): string[] => [...previous, value];
 
 function parseJobs(value: string): number {
   if (!/^\d+$/.test(value)) throw new KmodError('USAGE', `-j "${value}": expected a number of jobs`);
   return Number(value);
 }
 
+/** Options of the whole program, which every command takes, before or after its name (as dkms does). */
 export function addGlobalOptions(program: Command): Command {
   return program
     .option(
@@ -44,33 +45,74 @@ export function addGlobalOptions(program: Command): Command {
     .option('--dkmstree <dir>', 'the dkms state tree (default <root>/var/lib/dkms)')
     .option('--sourcetree <dir>', 'where module sources are registered (default <root>/usr/src)')
     .option('--installtree <dir>', "the kernels' module trees (default <root>/lib/modules)")
-    .option(
-      '--kernelsourcedir <dir>',
-      'kernel headers to build against, instead of <root>/lib/modules/<kernel>/build',
-    )
-    .option('-k, --kernelver <kernel[/arch]>', 'a kernel to work on (repeatable)', collect, [])
-    .option('-a, --arch <arch>', 'the arch of each -k, 1:1, or one for all (repeatable)', collect, [])
-    .option('-m <module[/version]>', 'the module (with its version)')
-    .option('-v <version>', 'the module version')
-    .addOption(
-      new Option('--directive <NAME=value>', 'set a dkms.conf directive after the file is read (repeatable)')
-        .argParser(collect)
-        .default([]),
-    )
-    .addOption(new Option('-j, --jobs <n>', 'job budget for all builds together').argParser(parseJobs))
-    .option('--all', 'every kernel the module is built for')
-    .option('--all-kernels', 'every kernel of the system that has headers')
-    .option('--force', 'redo what is already done; override safety checks')
-    .option('--no-depmod', 'do not run depmod')
-    .option('--require-signature', 'fail a build whose modules cannot be signed (instead of a warning)')
-    .option('--templatekernel <kernel>', 'match: the kernel whose installed modules to copy')
-    .option(
-      '--destdir <dir>',
-      'install into this staging tree only; the live system and the state stay as they are',
-    )
     .option('-q, --quiet', 'print nothing but errors')
     .option('--verbose', 'show the commands run and their output')
     .option('--json', 'print NDJSON: events and one result object per line');
+}
+
+/** The options a command may take besides the global ones; each command declares which it takes. */
+export type CommandOptionName =
+  | 'kernel'
+  | 'arch'
+  | 'module'
+  | 'moduleVersion'
+  | 'kernelSourceDir'
+  | 'directive'
+  | 'jobs'
+  | 'all'
+  | 'allKernels'
+  | 'force'
+  | 'noDepmod'
+  | 'requireSignature'
+  | 'templateKernel'
+  | 'destDir';
+
+const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
+  kernel: () =>
+    new Option('-k, --kernelver <kernel[/arch]>', 'a kernel to work on (repeatable)').argParser(collect),
+  arch: () =>
+    new Option('-a, --arch <arch>', 'the arch of each -k, 1:1, or one for all (repeatable)').argParser(
+      collect,
+    ),
+  module: () => new Option('-m <module[/version]>', 'the module (with its version)'),
+  moduleVersion: () => new Option('-v <version>', 'the module version'),
+  kernelSourceDir: () =>
+    new Option(
+      '--kernelsourcedir <dir>',
+      'kernel headers to build against, instead of <root>/lib/modules/<kernel>/build',
+    ),
+  directive: () =>
+    new Option(
+      '--directive <NAME=value>',
+      'set a dkms.conf directive after the file is read (repeatable)',
+    ).argParser(collect),
+  jobs: () => new Option('-j, --jobs <n>', 'job budget for all builds together').argParser(parseJobs),
+  all: () => new Option('--all', 'every kernel the module is built for'),
+  allKernels: () => new Option('--all-kernels', 'every kernel of the system that has headers'),
+  force: () => new Option('--force', 'redo what is already done; override safety checks'),
+  noDepmod: () => new Option('--no-depmod', 'do not run depmod'),
+  requireSignature: () =>
+    new Option('--require-signature', 'fail a build whose modules cannot be signed (instead of a warning)'),
+  templateKernel: () => new Option('--templatekernel <kernel>', 'the kernel whose installed modules to copy'),
+  destDir: () =>
+    new Option(
+      '--destdir <dir>',
+      'install into this staging tree only; the live system and the state stay as they are',
+    ),
+};
+
+/** Declares the options a command takes, in the order given; any other option is a usage error. */
+export function addCommandOptions(command: Command, names: readonly CommandOptionName[]): Command {
+  for (const name of names) command.addOption(commandOptions[name]());
+  return command;
+}
+
+/**
+ * Takes `--all` on a command only to refuse it with dkms's exit 5, as dkms 3.0.10 does for add, build and
+ * install, rather than as an unknown option (exit 2).
+ */
+export function refuseAllOption(command: Command): Command {
+  return command.addOption(new Option('--all').hideHelp());
 }
 
 function str(values: OptionValues, key: string): string | undefined {

@@ -29,6 +29,7 @@ export function buildProgram(io: Io, dispatch: Dispatch): Command {
     .version(version, '-V, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError();
   addGlobalOptions(program);
   registerKernels(program, io, dispatch);

@@ -7,6 +7,7 @@ import type { Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
 import { discoverKernels, readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
+import { planPrivateTree } from '../build/build-plan.ts';
 
 export interface ConfOptions {
   /** A module source directory or a dkms.conf path. */
@@ -32,8 +33,17 @@ export async function locateConf(target: string): Promise<string> {
   }
 }
 
-/** Resolves a dkms.conf for each kernel asked (or every kernel with headers), as a build would see it. */
-export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<ModuleConf[]> {
+/** A dkms.conf resolved for one kernel, and the directory its build runs in. */
+export interface ResolvedConf {
+  conf: ModuleConf;
+  buildDir: string;
+}
+
+/**
+ * Resolves a dkms.conf for each kernel asked (or every kernel with headers), as a build would see it: a
+ * file that uses $dkms_tree is read again with the build's own tree, which is what its build sees.
+ */
+export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<ResolvedConf[]> {
   const confPath = await locateConf(options.target);
   let targets = options.kernels;
   if (targets.length === 0) {
@@ -43,11 +53,17 @@ export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<
     targets = installed.map((k) => ({ release: k.release, arch: k.arch ?? ctx.hostArch }));
     if (targets.length === 0) targets = [{ release: ctx.runningKernel, arch: ctx.hostArch }];
   }
-  const confs: ModuleConf[] = [];
+  const resolved: ResolvedConf[] = [];
   for (const target of targets) {
     const kernel = await readKernel(ctx.paths, target.release, ctx.config.flavorRules);
-    confs.push(
-      await readModuleConf({
+    if (kernel.headersDir === undefined) {
+      ctx.emit({
+        type: 'warning',
+        message: `no headers for ${target.release}: dkms.conf is resolved without them, and a build for it would fail (exit 21)`,
+      });
+    }
+    const read = (dkmsTreeVar: string | undefined): Promise<ModuleConf> =>
+      readModuleConf({
         confPath,
         paths: ctx.paths,
         kernel,
@@ -56,8 +72,18 @@ export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<
         directives: options.directives,
         parallelJobs: ctx.jobs,
         runningKernel: ctx.runningKernel,
-      }),
+        dkmsTreeVar,
+      });
+    let conf = await read(undefined);
+    const privateTree = planPrivateTree(
+      ctx.paths,
+      conf.packageName,
+      conf.packageVersion,
+      target.release,
+      target.arch,
     );
+    if (JSON.stringify(conf).includes(ctx.paths.dkmsTree)) conf = await read(privateTree);
+    resolved.push({ conf, buildDir: path.join(privateTree, conf.packageName, conf.packageVersion, 'build') });
   }
-  return confs;
+  return resolved;
 }

@@ -35,6 +35,12 @@ export async function readModuleSpec(
       return { kind: 'source', dir: path.resolve(arg) };
     if (kind === 'file') return { kind: 'archive', file: path.resolve(arg) };
     if (kind === 'dir') throw new KmodError('CONF_NOT_FOUND', `${arg} must contain a dkms.conf file`);
+    // module/version has one slash and no dots before it: anything more is a path that is not there.
+    if (looksLikePath(arg)) {
+      throw new KmodError('NO_SOURCE_DIR', `${arg}: no such directory or dkms.conf`, {
+        hint: 'give module/version of an added module, or the directory of a module source (with its dkms.conf)',
+      });
+    }
     const [module, version] = arg.split('/', 2);
     if (module === undefined || module === '')
       throw new KmodError('USAGE', `"${arg}": expected module/version, a source directory or a dkms.conf`);
@@ -42,6 +48,19 @@ export async function readModuleSpec(
   }
   if (m !== undefined) return checkedSpec(m, v);
   return undefined;
+}
+
+function looksLikePath(arg: string): boolean {
+  return (
+    arg.startsWith('/') ||
+    arg.startsWith('./') ||
+    arg.startsWith('../') ||
+    arg.startsWith('~') ||
+    arg === '.' ||
+    arg === '..' ||
+    arg.split('/').length > 2 ||
+    arg.endsWith('dkms.conf')
+  );
 }
 
 /** A registered module and version, or the dkms error for what is missing. */

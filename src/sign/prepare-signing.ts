@@ -8,16 +8,21 @@ import { planSigning } from './sign-settings.ts';
 
 const keyPairs = new Map<string, Promise<boolean>>();
 
-/** Generates a key pair at most once per process, however many builds ask for it at the same time. */
-function ensureOnce(key: string, certificate: string): Promise<boolean> {
+/**
+ * Generates a key pair at most once per process, however many builds ask for it at the same time; true
+ * only for the one call that generated it, so the notice is printed once per command, not per kernel.
+ */
+async function ensureOnce(key: string, certificate: string): Promise<boolean> {
   const id = `${key}\0${certificate}`;
-  let pending = keyPairs.get(id);
-  if (pending === undefined) {
-    pending = ensureMokKeyPair(key, certificate);
-    keyPairs.set(id, pending);
-    pending.catch(() => keyPairs.delete(id));
+  const pending = keyPairs.get(id);
+  if (pending !== undefined) {
+    await pending;
+    return false;
   }
-  return pending;
+  const generating = ensureMokKeyPair(key, certificate);
+  keyPairs.set(id, generating);
+  generating.catch(() => keyPairs.delete(id));
+  return generating;
 }
 
 async function firstExecutable(candidates: readonly string[]): Promise<string | undefined> {

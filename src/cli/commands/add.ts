@@ -7,12 +7,15 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
+import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('add')
     .description('register a module: module/version in the source tree, a source directory, or its dkms.conf')
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
+  addCommandOptions(command, ['module', 'moduleVersion', 'kernel', 'arch', 'directive', 'kernelSourceDir']);
+  refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const spec = await readSpec(arg, options);
     if (spec === undefined)

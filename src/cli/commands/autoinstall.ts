@@ -14,6 +14,7 @@ import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import { renderInstallOutcomes } from './install.ts';
 import { readSpec } from './module-command.ts';
+import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly AutoinstallEntry[]): void {
   if (options.json) {
@@ -67,7 +68,7 @@ function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly Aut
 
 /** The one kernel dkms's kernel_* and match actions take; exit 4 for none or several. */
 async function oneTarget(ctx: Context, options: GlobalOptions, action: string): Promise<KernelTarget> {
-  if (options.kernels.length !== 1 || options.all) {
+  if (options.kernels.length !== 1) {
     throw new KmodError('KERNEL_COUNT', `The action ${action} needs exactly one kernel: -k <kernel>.`);
   }
   const [target] = await resolveTargets(ctx, options);
@@ -82,9 +83,17 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .description(
       'build and install the latest version of every AUTOINSTALL module not yet installed on the kernels given (default: the running kernel)',
     );
+  addCommandOptions(auto, [
+    'kernel',
+    'arch',
+    'allKernels',
+    'jobs',
+    'kernelSourceDir',
+    'requireSignature',
+    'noDepmod',
+  ]);
+  refuseAllOption(auto);
   defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) => {
-    if (options.all)
-      throw new KmodError('ALL_BANNED', 'The action autoinstall does not support the --all parameter.');
     const targets = await resolveTargets(ctx, options);
     const entries = await withMutation(ctx, () => autoinstall(ctx, { targets, noDepmod: options.noDepmod }));
     renderAutoinstall(io, options, entries);
@@ -95,6 +104,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('kernel_postinst')
     .alias('kernel-postinst')
     .description('after a kernel is installed: autoinstall for it (-k required)');
+  addCommandOptions(postinst, ['kernel', 'arch', 'jobs', 'kernelSourceDir', 'requireSignature', 'noDepmod']);
   defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) => {
     const target = await oneTarget(ctx, options, 'kernel_postinst');
     const entries = await withMutation(ctx, () =>
@@ -108,6 +118,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('kernel_prerm')
     .alias('kernel-prerm')
     .description('before a kernel is removed: unbuild every module built for it (-k required)');
+  addCommandOptions(prerm, ['kernel', 'arch']);
   defineAction<[]>(prerm, io, dispatch, async ({ options, ctx }) => {
     const target = await oneTarget(ctx, options, 'kernel_prerm');
     const outcomes = await withMutation(ctx, () => kernelPrerm(ctx, target));
@@ -122,6 +133,15 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('match')
     .description('install on -k every module installed on --templatekernel')
     .argument('[module]', 'only this module');
+  addCommandOptions(match, [
+    'kernel',
+    'arch',
+    'templateKernel',
+    'jobs',
+    'kernelSourceDir',
+    'requireSignature',
+    'noDepmod',
+  ]);
   defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.templateKernel === undefined) {
       throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {

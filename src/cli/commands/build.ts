@@ -5,6 +5,7 @@ import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels } from './module-command.ts';
+import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
   return {
@@ -52,6 +53,19 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
       'build a module for the kernels given (-k, --all-kernels; default the running kernel), in parallel',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'allKernels',
+    'jobs',
+    'force',
+    'directive',
+    'kernelSourceDir',
+    'requireSignature',
+  ]);
+  refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const outcomes = await onModuleAndKernels(
       ctx,

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { resolveConfs } from '../../commands/conf.ts';
-import type { ModuleConf } from '../../conf/module-conf.ts';
+import { resolveConfs, type ResolvedConf } from '../../commands/conf.ts';
 import { parseKernelTargets } from '../../kernel/target.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
+import { addCommandOptions } from '../global-options.ts';
 
-function formatConf(conf: ModuleConf): string {
+function formatConf({ conf, buildDir }: ResolvedConf): string {
   const lines = [
     `${conf.packageName}/${conf.packageVersion} for ${conf.kernel} (${conf.arch}), from ${conf.sourced.join(', ')}`,
+    `  build directory: ${buildDir}`,
   ];
   lines.push('  modules:');
   for (const m of conf.modules) {
@@ -36,15 +37,16 @@ export function registerConf(program: Command, io: Io, dispatch: Dispatch): void
     .command('conf')
     .description('print a dkms.conf resolved for each kernel (every kernel with headers unless -k)')
     .argument('<source>', 'a module source directory or its dkms.conf');
+  addCommandOptions(command, ['kernel', 'arch', 'directive', 'kernelSourceDir']);
   defineAction<[string]>(command, io, dispatch, async ({ options, ctx }, source) => {
     const confs = await resolveConfs(ctx, {
       target: source,
       kernels: parseKernelTargets(options.kernels, options.arches, ctx.hostArch, ctx.config.flavorRules),
       directives: options.directives,
     });
-    for (const conf of confs) {
-      if (options.json) writeJson(io, conf);
-      else io.out(formatConf(conf));
+    for (const resolved of confs) {
+      if (options.json) writeJson(io, { ...resolved.conf, buildDir: resolved.buildDir });
+      else io.out(formatConf(resolved));
     }
     return 0;
   });

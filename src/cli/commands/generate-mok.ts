@@ -3,12 +3,14 @@ import { generateMok } from '../../commands/generate-mok.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 export function registerGenerateMok(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('generate-mok')
     .alias('generate_mok')
     .description('create the module signing key and certificate (if missing) and show how to enroll them');
+  addCommandOptions(command, ['kernel']);
   defineAction<[]>(command, io, dispatch, async ({ options, ctx }) => {
     const [first] = options.kernels;
     const [kernel = ctx.runningKernel, arch = ctx.hostArch] = first === undefined ? [] : first.split('/', 2);

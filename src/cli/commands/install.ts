@@ -7,6 +7,7 @@ import type { Io } from '../io.ts';
 import { renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
 import { onModuleAndKernels } from './module-command.ts';
+import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function renderInstallOutcomes(
   io: Io,
@@ -67,6 +68,21 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
       'install a module into the kernels given, building it first where needed; --destdir stages it instead',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'allKernels',
+    'jobs',
+    'force',
+    'directive',
+    'kernelSourceDir',
+    'requireSignature',
+    'noDepmod',
+    'destDir',
+  ]);
+  refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const outcomes = await onModuleAndKernels(
       ctx,

@@ -5,6 +5,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 interface MkdebOptions {
   release: string;
@@ -22,6 +23,18 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the Debian revision', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/deb)')
     .option('--source', 'make the <name>-dkms package that builds the module where it is installed');
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'allKernels',
+    'jobs',
+    'force',
+    'directive',
+    'kernelSourceDir',
+    'requireSignature',
+  ]);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkdebOptions>();
     const result = await onModuleAndKernels(

@@ -5,6 +5,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 interface MkrpmOptions {
   style: RpmStyle;
@@ -22,6 +23,18 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the package release', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/rpm)')
     .option('--gpg-key <id>', 'sign the packages with this GPG key (rpmsign; GNUPGHOME picks the keyring)');
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'allKernels',
+    'jobs',
+    'force',
+    'directive',
+    'kernelSourceDir',
+    'requireSignature',
+  ]);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkrpmOptions>();
     const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', async (module, version, targets) => {

@@ -5,6 +5,7 @@ import { KmodError } from '../../errors.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 /** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds since the epoch. */
 export function parseSourceDateEpoch(value: string | undefined): number | undefined {
@@ -24,6 +25,7 @@ export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): vo
     .option('--release <n>', 'the rpm Release of the packages', '1')
     .option('--out <dir>', 'where to write the .src.rpm (default <dkmstree>/<module>/<version>/rpm)')
     .option('--license <spdx>', "the rpm License (default: from the sources' MODULE_LICENSE)");
+  addCommandOptions(command, ['module', 'moduleVersion']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const { module, version } = requireModuleVersion(
       await readModuleSpec(arg, options.module, options.moduleVersion),

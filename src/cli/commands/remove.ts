@@ -9,6 +9,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 const descriptions: Record<RemoveMode, string> = {
   uninstall: 'uninstall a module from the kernels given (restoring any module it replaced); it stays built',
@@ -22,6 +23,7 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
     .command(mode)
     .description(descriptions[mode])
     .argument('[module]', 'module/version');
+  addCommandOptions(command, ['module', 'moduleVersion', 'kernel', 'arch', 'allKernels', 'all', 'noDepmod']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const { module, version } = requireModuleVersion(await readSpec(arg, options), mode);
     if (options.all && options.kernels.length > 0)

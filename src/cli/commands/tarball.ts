@@ -9,6 +9,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
+import { addCommandOptions } from '../global-options.ts';
 
 interface MktarballOptions {
   sourceOnly: boolean | undefined;
@@ -26,6 +27,7 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     .option('--source-only', 'only the source')
     .option('--binaries-only', 'only the built modules, with a dkms.conf stub')
     .option('--archive <file>', 'where to write it (default <dkmstree>/<module>/<version>/tarball/<name>)');
+  addCommandOptions(mk, ['module', 'moduleVersion', 'kernel', 'arch', 'all']);
   defineAction<[string | undefined]>(mk, io, dispatch, async ({ options, ctx }, arg) => {
     const own = mk.opts<MktarballOptions>();
     const { module, version } = requireModuleVersion(await readSpec(arg, options), 'mktarball');
@@ -56,6 +58,7 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     )
     .argument('[file]', 'the tarball')
     .option('--archive <file>', 'the tarball (dkms spelling)');
+  addCommandOptions(ld, ['kernel', 'arch', 'force']);
   defineAction<[string | undefined]>(ld, io, dispatch, async ({ options, ctx }, arg) => {
     const file = arg ?? ld.opts<{ archive?: string }>().archive;
     if (file === undefined)

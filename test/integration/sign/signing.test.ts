@@ -24,7 +24,8 @@ describe('module signing as each kernel expects', () => {
   it('signs for every installed flavor with the kernel hash and a generated MOK that verifies', async () => {
     const run = await t.cli('install', simple, '--all-kernels');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain('Generated the module signing key');
+    // Issue 9: once per command, not once per kernel.
+    expect(run.stdout.split('Generated the module signing key')).toHaveLength(2);
     const key = path.join(t.root, 'var/lib/dkms/mok.key');
     const cert = path.join(t.root, 'var/lib/dkms/mok.pub');
     expect(existsSync(key) && existsSync(cert)).toBe(true);
