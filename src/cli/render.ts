@@ -40,20 +40,30 @@ export function renderEvent(
   }
 }
 
-/** Prints an error as dkms users expect ("Error! …") or as a JSON object, and returns the exit code. */
+/** An error as JSON data: the one shape every command's records and the final error line use. */
+export function errorRecord(error: KmodError): {
+  code: string;
+  message: string;
+  hint: string | null;
+  exitCode: number;
+} {
+  return { code: error.code, message: error.message, hint: error.hint ?? null, exitCode: error.exitCode };
+}
+
+/** An error as text, as dkms users expect it ("Error! …"), with its hint. */
+export function formatError(error: KmodError): string {
+  return `${pc.red('Error!')} ${error.message}\n${error.hint === undefined ? '' : `${pc.dim('Hint:')} ${error.hint}\n`}`;
+}
+
+/** A user error that only skips something (a BUILD_EXCLUSIVE kernel) as a warning, with its hint. */
+export function formatErrorAsWarning(error: KmodError): string {
+  return `${pc.yellow('Warning:')} ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`;
+}
+
+/** Prints an error as text or as a JSON object, and returns the exit code. */
 export function renderError(io: Io, json: boolean, error: KmodError): number {
-  if (json) {
-    writeJson(io, {
-      type: 'error',
-      code: error.code,
-      message: error.message,
-      hint: error.hint,
-      exitCode: error.exitCode,
-    });
-  } else {
-    io.err(`${pc.red('Error!')} ${error.message}\n`);
-    if (error.hint !== undefined) io.err(`${pc.dim('Hint:')} ${error.hint}\n`);
-  }
+  if (json) writeJson(io, { type: 'error', ...errorRecord(error) });
+  else io.err(formatError(error));
   return error.exitCode;
 }
 

@@ -2,7 +2,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { runTasks } from '../build/schedule.ts';
 import type { Context } from '../context.ts';
-import { KmodError } from '../errors.ts';
+import { KmodError, exitCodes } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink, readModuleStates } from '../state/read-state.ts';
@@ -223,5 +223,7 @@ export async function autoinstall(
 }
 
 export function planAutoinstallExitCode(entries: readonly AutoinstallEntry[]): number {
-  return entries.some((e) => e.result === 'failed' || e.result === 'missing-deps') ? 11 : 0;
+  return entries.some((e) => e.result === 'failed' || e.result === 'missing-deps')
+    ? exitCodes.AUTOINSTALL_FAILED
+    : 0;
 }

@@ -10,7 +10,7 @@ import { runTasks } from '../build/schedule.ts';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { planConfVariables } from '../conf/read.ts';
 import type { Context } from '../context.ts';
-import { KmodError } from '../errors.ts';
+import { KmodError, exitCodes } from '../errors.ts';
 import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink } from '../state/read-state.ts';
@@ -240,7 +240,7 @@ export function planBuildExitCode(
 ): number {
   const failed = outcomes.find((o) => o.status === 'failed');
   if (failed?.error !== undefined) return failed.error.exitCode;
-  return outcomes.some((o) => o.status === 'excluded') ? 77 : 0;
+  return outcomes.some((o) => o.status === 'excluded') ? exitCodes.BUILD_EXCLUSIVE : 0;
 }
 
 /**

@@ -6,12 +6,12 @@ import { withMutation } from '../../commands/mutation.ts';
 import { planBuildExitCode } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import type { Context } from '../../context.ts';
-import { KmodError } from '../../errors.ts';
+import { KmodError, exitCodes } from '../../errors.ts';
 import type { KernelTarget } from '../../kernel/target.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { renderError, writeJson } from '../render.ts';
+import { errorRecord, renderError, writeJson } from '../render.ts';
 import { renderInstallOutcomes } from './install.ts';
 import { readSpec } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
@@ -27,10 +27,7 @@ function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly Aut
         arch: e.arch,
         result: e.result,
         missing: e.missing,
-        error:
-          e.error === undefined
-            ? null
-            : { code: e.error.code, message: e.error.message, exitCode: e.error.exitCode },
+        error: e.error === undefined ? null : errorRecord(e.error),
       });
     }
     return;
@@ -57,7 +54,7 @@ function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly Aut
     );
     line(
       'failed',
-      failed.map((e) => `${e.module}(${e.error?.exitCode ?? 13})`),
+      failed.map((e) => `${e.module}(${e.error?.exitCode ?? exitCodes.MISSING_DEPENDS})`),
     );
   }
   if (planAutoinstallExitCode(entries) !== 0)

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { buildModule, planBuildExitCode, type BuildOutcome } from '../../commands/build.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
-import { renderError, writeJson } from '../render.ts';
+import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
@@ -15,15 +15,7 @@ export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
     arch: o.arch,
     status: o.status,
     seconds: o.seconds ?? null,
-    error:
-      o.error === undefined
-        ? null
-        : {
-            code: o.error.code,
-            message: o.error.message,
-            hint: o.error.hint ?? null,
-            exitCode: o.error.exitCode,
-          },
+    error: o.error === undefined ? null : errorRecord(o.error),
   };
 }
 
@@ -39,7 +31,7 @@ export function renderOutcomes(io: Io, options: GlobalOptions, outcomes: readonl
         `Module ${o.module}/${o.version} already built for kernel ${o.kernel} (${o.arch}), skip. You may override by specifying --force.\n`,
       );
     } else if (o.status === 'excluded' && o.error !== undefined) {
-      io.err(`Warning: ${o.error.message}\n${o.error.hint ?? ''}\n`);
+      io.err(formatErrorAsWarning(o.error));
     } else if (o.status === 'failed' && o.error !== undefined) {
       renderError(io, false, o.error);
     }

@@ -4,7 +4,7 @@ import { planBuildExitCode } from '../../commands/build.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { renderError, writeJson } from '../render.ts';
+import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
@@ -25,15 +25,7 @@ export function renderInstallOutcomes(
         status: o.status,
         files: o.files,
         build: o.build === undefined ? null : outcomeRecord(o.build),
-        error:
-          o.error === undefined
-            ? null
-            : {
-                code: o.error.code,
-                message: o.error.message,
-                hint: o.error.hint ?? null,
-                exitCode: o.error.exitCode,
-              },
+        error: o.error === undefined ? null : errorRecord(o.error),
       });
       continue;
     }
@@ -52,7 +44,7 @@ export function renderInstallOutcomes(
           );
         break;
       case 'excluded':
-        io.err(`Warning: ${o.error?.message ?? ''}\n${o.error?.hint ?? ''}\n`);
+        if (o.error !== undefined) io.err(formatErrorAsWarning(o.error));
         break;
       case 'failed':
         if (o.error !== undefined) renderError(io, false, o.error);
