@@ -16,12 +16,11 @@ import { parseArgs, promisify } from 'node:util';
 import { installedKernels, repoRoot } from '../test/support/debian-dkms.ts';
 import {
   kmodforgeOptions,
-  makeSigningKey,
-  makeThrowawayRoot,
-  removeThrowawayRoot,
+  makeSigningKeyPair,
+  makeTestRoot,
   runDkms,
-  type ThrowawayRoot,
-} from '../scripts/compare-dkms.ts';
+  type TestRoot,
+} from '../test/support/test-root.ts';
 
 const execFile = promisify(execFileCallback);
 const { values } = parseArgs({
@@ -32,7 +31,7 @@ const rounds = Number(values.rounds);
 const fixture = path.join(repoRoot, 'test/fixtures/modules/kmf-simple');
 const kernels = installedKernels();
 
-async function kmodforge(root: ThrowawayRoot, args: readonly string[]): Promise<number> {
+async function kmodforge(root: TestRoot, args: readonly string[]): Promise<number> {
   const started = performance.now();
   await execFile(
     process.execPath,
@@ -42,7 +41,7 @@ async function kmodforge(root: ThrowawayRoot, args: readonly string[]): Promise<
   return (performance.now() - started) / 1000;
 }
 
-async function dkms(root: ThrowawayRoot, args: readonly string[]): Promise<number> {
+async function dkms(root: TestRoot, args: readonly string[]): Promise<number> {
   const result = await runDkms(root, args);
   if (result.code !== 0)
     throw new Error(`dkms ${args.join(' ')} failed (${result.code}):\n${result.stdout}${result.stderr}`);
@@ -61,10 +60,10 @@ function report(name: string, dkmsTimes: number[], kmfTimes: number[]): void {
 }
 
 const keyDir = await mkdtemp(path.join(os.tmpdir(), 'kmf-bench-keys-'));
-const signing = await makeSigningKey(keyDir);
-const roots: ThrowawayRoot[] = [];
-const newRoot = async (): Promise<ThrowawayRoot> => {
-  const root = await makeThrowawayRoot(kernels, { prefix: 'kmf-bench-', signing });
+const signing = await makeSigningKeyPair(keyDir);
+const roots: TestRoot[] = [];
+const newRoot = async (): Promise<TestRoot> => {
+  const root = await makeTestRoot({ kernels, prefix: 'kmf-bench-', signing });
   roots.push(root);
   return root;
 };
@@ -114,6 +113,6 @@ try {
   }
   report(`status, ${moduleCount} modules x ${kernels.length} kernels`, statusD, statusK);
 } finally {
-  await Promise.all(roots.map(removeThrowawayRoot));
+  await Promise.all(roots.map((root) => root.cleanup()));
   await rm(keyDir, { recursive: true, force: true });
 }

@@ -26,6 +26,7 @@ export interface GlobalOptions {
   destDir: string | undefined;
   templateKernel: string | undefined;
   requireSignature: boolean;
+  dryRun: boolean;
 }
 
 const collect = (value: string, previous: readonly string[] = []): string[] => [...previous, value];
@@ -65,7 +66,8 @@ export type CommandOptionName =
   | 'noDepmod'
   | 'requireSignature'
   | 'templateKernel'
-  | 'destDir';
+  | 'destDir'
+  | 'dryRun';
 
 const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
   kernel: () =>
@@ -99,6 +101,7 @@ const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
       '--destdir <dir>',
       'install into this staging tree only; the live system and the state stay as they are',
     ),
+  dryRun: () => new Option('--dry-run', 'print what would be done, and change nothing'),
 };
 
 /** Declares the options a command takes, in the order given; any other option is a usage error. */
@@ -157,5 +160,6 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     destDir: str(values, 'destdir'),
     templateKernel: str(values, 'templatekernel'),
     requireSignature: values['requireSignature'] === true,
+    dryRun: values['dryRun'] === true,
   };
 }

@@ -37,20 +37,26 @@ async function copySource(from: string, to: string): Promise<void> {
   }
 }
 
+/** What adding a module will do, decided from its dkms.conf and the trees before anything is written. */
+export interface AddPlan {
+  module: string;
+  version: string;
+  /** <sourceTree>/M-V. */
+  sourceDir: string;
+  /** The source tree to copy to sourceDir first, if it is not there already. */
+  copyFrom: string | undefined;
+  alreadyAdded: boolean;
+}
+
 /**
- * Registers a module (dkms add): a source tree is copied to <sourceTree>/M-V first; then dkms.conf is
- * checked for the kernel given, <dkmsTree>/M/V/{build,source} are created, and POST_ADD runs.
- * Exit 3 if it is already added (unless `ifMissing`), 2 if the source directory is missing.
+ * Reads what `add` needs: the module's name and version (from the dkms.conf of a source tree), whether it
+ * is added already, and whether its source must be copied to <sourceTree>/M-V. Writes nothing.
  */
-export async function addModule(
+export async function readAddPlan(
   ctx: Context,
   spec: ModuleSpec,
-  options: {
-    target: KernelTarget;
-    directives: readonly DirectiveOverride[];
-    ifMissing?: boolean;
-  },
-): Promise<AddResult> {
+  options: { target: KernelTarget; directives: readonly DirectiveOverride[] },
+): Promise<AddPlan> {
   let module: string;
   let version: string;
   if (spec.kind === 'source') {
@@ -76,23 +82,50 @@ export async function addModule(
       hint: `kmodforge ldtarball ${spec.file}`,
     });
   }
+  const sourceDir = tree.source(ctx.paths, module, version);
+  const alreadyAdded = await isAdded(ctx.paths, module, version);
+  // As dkms add_source_tree: the given tree replaces whatever an earlier, unregistered add left there.
+  const copyFrom =
+    spec.kind === 'source' &&
+    !alreadyAdded &&
+    !((await exists(sourceDir)) && (await realpath(sourceDir)) === (await realpath(spec.dir)))
+      ? spec.dir
+      : undefined;
+  return { module, version, sourceDir, copyFrom, alreadyAdded };
+}
 
-  if (await isAdded(ctx.paths, module, version)) {
-    if (options.ifMissing === true)
-      return { module, version, sourceDir: tree.source(ctx.paths, module, version), added: false };
+/** The steps of an add plan, as a dry run lists them. */
+export function describeAddPlan(ctx: Context, plan: AddPlan): string[] {
+  if (plan.alreadyAdded) return [`${plan.module}/${plan.version} is already added`];
+  return [
+    ...(plan.copyFrom === undefined ? [] : [`copy ${plan.copyFrom} to ${plan.sourceDir}`]),
+    `add ${plan.module}/${plan.version}: ${tree.sourceLink(ctx.paths, plan.module, plan.version)} -> ${plan.sourceDir}`,
+  ];
+}
+
+/**
+ * Registers a module (dkms add): a source tree is copied to <sourceTree>/M-V first; then dkms.conf is
+ * checked for the kernel given, <dkmsTree>/M/V/{build,source} are created, and POST_ADD runs.
+ * Exit 3 if it is already added (unless `ifMissing`), 2 if the source directory is missing.
+ */
+export async function addModule(
+  ctx: Context,
+  spec: ModuleSpec,
+  options: {
+    target: KernelTarget;
+    directives: readonly DirectiveOverride[];
+    ifMissing?: boolean;
+  },
+): Promise<AddResult> {
+  const { module, version, sourceDir, copyFrom, alreadyAdded } = await readAddPlan(ctx, spec, options);
+  if (alreadyAdded) {
+    if (options.ifMissing === true) return { module, version, sourceDir, added: false };
     throw new KmodError('ALREADY_ADDED', `DKMS tree already contains: ${module}-${version}`, {
       hint: 'You cannot add the same module/version combo more than once.',
     });
   }
-  const sourceDir = tree.source(ctx.paths, module, version);
-  // As dkms add_source_tree: the given tree replaces whatever an earlier, unregistered add left there.
-  if (
-    spec.kind === 'source' &&
-    !((await exists(sourceDir)) && (await realpath(sourceDir)) === (await realpath(spec.dir)))
-  ) {
-    await copySource(spec.dir, sourceDir);
-  }
-  if (!(await exists(path.join(sourceDir)))) {
+  if (copyFrom !== undefined) await copySource(copyFrom, sourceDir);
+  if (!(await exists(sourceDir))) {
     throw new KmodError(
       'NO_SOURCE_DIR',
       `Could not find module source directory: ${sourceDir} does not exist.`,

@@ -92,6 +92,7 @@ export async function prepareBuild(
   ctx: Context,
   request: BuildRequest,
   jobs: number,
+  options: { dryRun?: boolean } = {},
 ): Promise<{ plan: BuildPlan } | { outcome: BuildOutcome }> {
   const { module, version, target } = request;
   const base = {
@@ -142,7 +143,7 @@ export async function prepareBuild(
     module,
     version,
   );
-  const signing = await prepareSigning(ctx, kernel, target.arch);
+  const signing = await prepareSigning(ctx, kernel, target.arch, options);
   if (signing.kind === 'unavailable' && signing.require) {
     const error = new KmodError(
       'SIGN_FAILED',

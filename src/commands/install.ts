@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
+import type { ModuleConf } from '../conf/module-conf.ts';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
@@ -17,7 +18,9 @@ import { findModuleFile } from '../state/module-file.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
-import { ensureBuilt, type BuildOutcome } from './build.ts';
+import { ensureBuilt, prepareBuild, type BuildOutcome } from './build.ts';
+import type { CommandPlan } from './command-plan.ts';
+import { compressionSuffix } from '../build/postprocess.ts';
 import { stageModules } from '../install/stage.ts';
 import { runModuleScript } from './module-scripts.ts';
 import { isDir } from '../state/fs.ts';
@@ -49,9 +52,11 @@ export interface InstallOptions {
   budget?: number | undefined;
 }
 
+/** One kernel's install, read and planned: its outcome, the transaction's ops, and its scripts. */
 interface Prepared {
   outcome: InstallOutcome;
   ops: Op[];
+  conf: ModuleConf | undefined;
 }
 
 /**
@@ -84,6 +89,11 @@ async function checkVersionSanity(ctx: Context, kernel: string, name: string, bu
   }
 }
 
+/**
+ * Reads what installing one built kernel must know (the link, the built files, the modules it shadows,
+ * what an older version left) with its dkms.conf read once, checks the version sanity, and plans the ops.
+ * Runs nothing: PRE_INSTALL runs when the plan is applied.
+ */
 async function prepareInstall(
   ctx: Context,
   options: InstallOptions,
@@ -96,7 +106,11 @@ async function prepareInstall(
   const linked = await readKernelLink(ctx.paths, module, kernel, arch);
   const linkedVersion = linked?.split('/')[0];
   if (linkedVersion === version && !options.force)
-    return { outcome: { ...base, status: 'already-installed', files: [], error: undefined }, ops: [] };
+    return {
+      outcome: { ...base, status: 'already-installed', files: [], error: undefined },
+      ops: [],
+      conf: undefined,
+    };
   const kernelTree = path.join(ctx.paths.installTree, kernel);
   if (!(await isDir(kernelTree))) {
     throw new KmodError(
@@ -116,20 +130,6 @@ async function prepareInstall(
       );
     builtFiles.set(record.destName, file);
     if (!options.force) await checkVersionSanity(ctx, kernel, record.destName, file);
-  }
-  if (conf.scripts.preInstall !== undefined) {
-    const status = await runModuleScript(ctx, {
-      module,
-      version,
-      kind: 'PRE_INSTALL',
-      script: conf.scripts.preInstall,
-      kernel,
-      arch,
-    });
-    if (status !== 0 && !options.force)
-      throw new KmodError('PRE_INSTALL_FAILED', 'pre_install failed, aborting install.', {
-        hint: 'You may override by specifying --force.',
-      });
   }
   const originals = new Map<string, OriginalModule>();
   if (linkedVersion === undefined) {
@@ -168,6 +168,7 @@ async function prepareInstall(
   return {
     outcome: { ...base, status: 'installed', files: dests, error: undefined },
     ops: planInstallOps(ctx.paths, facts),
+    conf,
   };
 }
 
@@ -220,6 +221,7 @@ export async function installModule(ctx: Context, options: InstallOptions): Prom
         outcomes.push(await stageInstall(ctx, { ...options, destDir: options.destDir }, target, build));
       else {
         const p = await prepareInstall(ctx, options, target, build);
+        if (p.ops.length > 0 && p.conf !== undefined) await runPreInstall(ctx, options, target, p.conf);
         outcomes.push(p.outcome);
         if (p.ops.length > 0) prepared.push(p);
       }
@@ -252,21 +254,105 @@ export async function installModule(ctx: Context, options: InstallOptions): Prom
     for (const p of prepared) Object.assign(p.outcome, { status: 'failed', files: [], error });
     return outcomes;
   }
-  for (const p of prepared) {
-    const { conf } = await readRegisteredConf(ctx, options.module, options.version, {
-      release: p.outcome.kernel,
-      arch: p.outcome.arch,
-    });
-    if (conf.scripts.postInstall !== undefined) {
+  for (const { outcome: p, conf } of prepared) {
+    if (conf?.scripts.postInstall !== undefined) {
       await runModuleScript(ctx, {
         module: options.module,
         version: options.version,
         kind: 'POST_INSTALL',
         script: conf.scripts.postInstall,
-        kernel: p.outcome.kernel,
-        arch: p.outcome.arch,
+        kernel: p.kernel,
+        arch: p.arch,
       });
     }
   }
   return outcomes;
+}
+
+/** PRE_INSTALL, as dkms runs it before installing a kernel's modules; exit 101 when it fails (unless --force). */
+async function runPreInstall(
+  ctx: Context,
+  options: InstallOptions,
+  target: KernelTarget,
+  conf: ModuleConf,
+): Promise<void> {
+  if (conf.scripts.preInstall === undefined) return;
+  const status = await runModuleScript(ctx, {
+    module: options.module,
+    version: options.version,
+    kind: 'PRE_INSTALL',
+    script: conf.scripts.preInstall,
+    kernel: target.release,
+    arch: target.arch,
+  });
+  if (status !== 0 && !options.force)
+    throw new KmodError('PRE_INSTALL_FAILED', 'pre_install failed, aborting install.', {
+      hint: 'You may override by specifying --force.',
+    });
+}
+
+/**
+ * What build (install: false) or install would do, with nothing run or written: per kernel, the build it
+ * needs (or why none), then, for a kernel already built, the install's file changes; for one still to be
+ * built, where its modules will go.
+ */
+export async function planInstallCommand(
+  ctx: Context,
+  options: InstallOptions & { install: boolean },
+): Promise<CommandPlan> {
+  await requireAdded(ctx, options.module, options.version);
+  const steps: string[] = [];
+  const ops: Op[] = [];
+  const depmod = new Set<string>();
+  for (const target of options.targets) {
+    const where = `${options.module}/${options.version} for ${target.release} (${target.arch})`;
+    const request = {
+      ...options,
+      target,
+      force: options.install ? false : options.force,
+      skipDependencyCheck: options.install && options.force,
+    };
+    const decided = await prepareBuild(ctx, request, ctx.jobs, { dryRun: true });
+    if ('plan' in decided) {
+      const { plan } = decided;
+      steps.push(`build ${where} in ${plan.buildDir}: ${plan.makeCommand}`);
+      if (!options.install) continue;
+      const suffix = compressionSuffix(plan.compression);
+      const files = plan.conf.modules.map((m) =>
+        path.join(ctx.paths.installTree, target.release, m.destLocation, `${m.destName}.ko${suffix}`),
+      );
+      steps.push(`then install ${where}: ${files.join(' ')}`);
+      depmod.add(target.release);
+      continue;
+    }
+    const { outcome } = decided;
+    if (outcome.status !== 'already-built') {
+      steps.push(
+        `${outcome.status === 'excluded' ? 'skip' : 'fail'} ${where}: ${outcome.error?.message ?? ''}`,
+      );
+      continue;
+    }
+    if (!options.install) {
+      steps.push(`${where} is already built (--force builds it again)`);
+      continue;
+    }
+    const prepared = await prepareInstall(ctx, options, target, outcome).catch((error: unknown) => {
+      if (error instanceof KmodError) return error;
+      throw error;
+    });
+    if (prepared instanceof KmodError) steps.push(`fail ${where}: ${prepared.message}`);
+    else if (prepared.outcome.status === 'already-installed') steps.push(`${where} is already installed`);
+    else {
+      const preInstall = prepared.conf?.scripts.preInstall;
+      if (preInstall !== undefined) steps.push(`run PRE_INSTALL ${preInstall} for ${where}`);
+      ops.push(...prepared.ops);
+      depmod.add(target.release);
+    }
+  }
+  return {
+    command: `${options.install ? 'install' : 'build'} ${options.module}/${options.version}`,
+    steps,
+    ops,
+    depmod: options.noDepmod ? [] : [...depmod],
+  };
 }

@@ -3,8 +3,15 @@ import path from 'node:path';
 import type { Context } from '../context.ts';
 import { runDepmod } from '../install/depmod.ts';
 import { readExisting, readInstalledFiles } from '../install/install-ops.ts';
-import { removeEmptyDirs, runTransaction, type Op } from '../install/journal.ts';
-import { planUninstallOps, readArchivedOriginals } from '../install/uninstall-ops.ts';
+import { removeEmptyDirs, runTransaction } from '../install/journal.ts';
+import { readArchivedOriginals, type UninstallFacts } from '../install/uninstall-ops.ts';
+import {
+  planRemove,
+  type RemoveFacts,
+  type RemoveMode,
+  type RemoveOutcome,
+  type RemovePlan,
+} from '../install/remove-plan.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { isInstalled, readBuilds } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
@@ -13,19 +20,7 @@ import { runModuleScript } from './module-scripts.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { listDir } from '../state/fs.ts';
 
-/** uninstall: off the kernel, still built; unbuild: also forget the build; remove: also unregister when no build is left. */
-export type RemoveMode = 'uninstall' | 'unbuild' | 'remove';
-
-export interface RemoveOutcome {
-  module: string;
-  version: string;
-  kernel: string;
-  arch: string;
-  uninstalled: boolean;
-  unbuilt: boolean;
-  /** Why nothing was done for this kernel, as dkms says it ("not installed", "not built"). */
-  skipped: string | undefined;
-}
+export type { RemoveMode, RemoveOutcome } from '../install/remove-plan.ts';
 
 export interface RemoveResult {
   outcomes: RemoveOutcome[];
@@ -45,16 +40,17 @@ export async function readBuiltTargets(
     .sort((a, b) => compareKernelReleases(`${a.release}/${a.arch}`, `${b.release}/${b.arch}`));
 }
 
-async function planUninstall(
+/** The facts of uninstalling a module version from one kernel, read from its dkms.conf and the trees. */
+async function readUninstallFacts(
   ctx: Context,
   module: string,
   version: string,
   target: KernelTarget,
-): Promise<Op[]> {
+): Promise<UninstallFacts> {
   const { conf } = await readRegisteredConf(ctx, module, version, target);
   const installedFiles = await readInstalledFiles(ctx.paths, conf, target.release);
   const archived = await readArchivedOriginals(ctx.paths, module, target.release, target.arch);
-  return planUninstallOps(ctx.paths, {
+  return {
     module,
     kernel: target.release,
     arch: target.arch,
@@ -68,12 +64,48 @@ async function planUninstall(
           : path.join(ctx.paths.root, a.origin),
       ),
     ),
-  });
+  };
+}
+
+/** Reads, once, everything uninstall, unbuild and remove decide on (dkms.conf once per kernel). */
+export async function readRemoveFacts(
+  ctx: Context,
+  options: { module: string; version: string; targets: readonly KernelTarget[]; mode: RemoveMode },
+): Promise<RemoveFacts> {
+  const { module, version } = options;
+  await requireAdded(ctx, module, version);
+  const targets = [];
+  for (const target of options.targets) {
+    const built =
+      (await readBuilds(ctx.paths, module, version, { kernel: target.release, arch: target.arch })).length >
+      0;
+    const installed = await isInstalled(ctx.paths, module, version, target.release, target.arch);
+    targets.push({
+      target,
+      built,
+      uninstall: installed ? await readUninstallFacts(ctx, module, version, target) : undefined,
+    });
+  }
+  const versionDir = tree.version(ctx.paths, module, version);
+  const builtDirs: string[] = [];
+  for (const kernel of (await listDir(versionDir)).filter(isKernelDirName)) {
+    for (const arch of await listDir(path.join(versionDir, kernel)))
+      if (!arch.startsWith('.')) builtDirs.push(path.join(versionDir, kernel, arch));
+  }
+  return {
+    module,
+    version,
+    mode: options.mode,
+    targets,
+    builtDirs,
+    moduleDirEntries: await listDir(tree.module(ctx.paths, module)),
+  };
 }
 
 /**
- * uninstall / unbuild / remove for the given kernels (dkms's three actions), in one transaction with one
- * depmod per kernel; killed or failing part way, it is rolled back as a whole.
+ * uninstall / unbuild / remove for the given kernels (dkms's three actions): the facts are read once,
+ * planned, and applied in one transaction with one depmod per kernel; killed or failing part way, it is
+ * rolled back as a whole. With dryRun, the plan is returned and nothing changes.
  */
 export async function removeModule(
   ctx: Context,
@@ -85,86 +117,34 @@ export async function removeModule(
     noDepmod: boolean;
   },
 ): Promise<RemoveResult> {
-  const { module, version, mode } = options;
-  await requireAdded(ctx, module, version);
-  const ops: Op[] = [];
-  const outcomes: RemoveOutcome[] = [];
-  const uninstalled: KernelTarget[] = [];
-  const deleted = new Set<string>();
-  for (const target of options.targets) {
-    const outcome: RemoveOutcome = {
-      module,
-      version,
-      kernel: target.release,
-      arch: target.arch,
-      uninstalled: false,
-      unbuilt: false,
-      skipped: undefined,
-    };
-    outcomes.push(outcome);
-    const built =
-      (await readBuilds(ctx.paths, module, version, { kernel: target.release, arch: target.arch })).length >
-      0;
-    if (await isInstalled(ctx.paths, module, version, target.release, target.arch)) {
-      ops.push(...(await planUninstall(ctx, module, version, target)));
-      outcome.uninstalled = true;
-      uninstalled.push(target);
-    } else if (mode === 'uninstall') {
-      outcome.skipped = `Module ${module} ${version} is not installed for kernel ${target.release} (${target.arch}). Skipping...`;
-    }
-    if (mode === 'uninstall') continue;
-    if (built) {
-      const dir = tree.built(ctx.paths, module, version, target.release, target.arch);
-      ops.push({ op: 'delete', path: dir });
-      deleted.add(dir);
-      outcome.unbuilt = true;
-    } else {
-      outcome.skipped = `Module ${module} ${version} is not built for kernel ${target.release} (${target.arch}). Skipping...`;
-    }
-  }
-  let removedVersion = false;
-  if (mode === 'remove') {
-    const versionDir = tree.version(ctx.paths, module, version);
-    let remaining = 0;
-    for (const kernel of (await listDir(versionDir)).filter(isKernelDirName)) {
-      for (const arch of await listDir(path.join(versionDir, kernel))) {
-        if (!arch.startsWith('.') && !deleted.has(path.join(versionDir, kernel, arch))) remaining++;
-      }
-    }
-    if (remaining === 0) {
-      // The module's own directory goes too when this version is all it holds (no other version, no
-      // kernel link, no archived original), so that nothing of it is left even if we are killed.
-      const moduleDir = tree.module(ctx.paths, module);
-      const links = new Set(
-        uninstalled.map((t) => path.basename(tree.kernelLink(ctx.paths, module, t.release, t.arch))),
-      );
-      const others = (await listDir(moduleDir)).filter(
-        (e) => e !== version && !links.has(e) && !e.startsWith('.'),
-      );
-      ops.push({ op: 'delete', path: others.length === 0 ? moduleDir : versionDir });
-      removedVersion = true;
-    }
-  }
-  if (ops.length === 0) return { outcomes, removedVersion };
-  const kernels = [...new Set(uninstalled.map((t) => t.release))];
+  const plan = planRemove(ctx.paths, await readRemoveFacts(ctx, options));
+  await applyRemovePlan(ctx, plan, options);
+  return { outcomes: plan.outcomes, removedVersion: plan.removedVersion };
+}
+
+/** Runs a remove plan: its transaction with depmod, then POST_REMOVE and the clean-up of empty directories. */
+export async function applyRemovePlan(
+  ctx: Context,
+  plan: RemovePlan,
+  options: { module: string; version: string; targets: readonly KernelTarget[]; noDepmod: boolean },
+): Promise<void> {
+  const { module, version } = options;
+  if (plan.ops.length === 0) return;
   const depmodAll = async (): Promise<void> => {
     if (!options.noDepmod)
-      for (const kernel of kernels)
+      for (const kernel of plan.kernels)
         await runDepmod(ctx.paths, kernel, ctx.emit, 'the change was rolled back');
   };
   // The source link may be gone with the version; POST_REMOVE still runs in the source it pointed to.
   const sourceDir = await realpath(tree.sourceLink(ctx.paths, module, version)).catch(() => undefined);
-  const confs = await Promise.all(
-    uninstalled.map((t) => readRegisteredConf(ctx, module, version, t).then((c) => ({ t, conf: c.conf }))),
-  );
   await runTransaction(
     ctx.paths,
-    { command: `${mode} ${module}/${version}`, kernels, ops },
+    { command: plan.command, kernels: plan.kernels, ops: plan.ops },
     depmodAll,
     depmodAll,
     ctx.killAfterOp,
   );
-  for (const { t, conf } of confs) {
+  for (const { target, conf } of plan.uninstalled) {
     const postRemove = conf.scripts.postRemove;
     if (postRemove !== undefined && sourceDir === undefined) {
       ctx.emit({ type: 'warning', message: `${module}/${version}: its source is gone; POST_REMOVE not run` });
@@ -174,15 +154,15 @@ export async function removeModule(
         version,
         kind: 'POST_REMOVE',
         script: postRemove,
-        kernel: t.release,
-        arch: t.arch,
+        kernel: target.release,
+        arch: target.arch,
         sourceDir,
       });
     }
     await cleanUpAfterUninstall(
       ctx,
       module,
-      t,
+      target,
       conf.modules.map((m) => m.destLocation),
     );
   }
@@ -192,7 +172,6 @@ export async function removeModule(
       tree.version(ctx.paths, module, version),
     );
   await removeEmptyDirs(tree.module(ctx.paths, module), ctx.paths.dkmsTree);
-  return { outcomes, removedVersion };
 }
 
 /** Empty directories an uninstall leaves: the module's install locations and its original_module/K/A. */

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot } from './debian-dkms.ts';
+import { cliCommand } from './spawn-cli.ts';
 
 export const run = promisify(execFile);
 
@@ -69,10 +69,7 @@ export async function makeSigningKey(): Promise<{ gnupgHome: string; keyId: stri
 export async function makeKmodforgeShim(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kmf-bin-'));
   const bin = path.join(dir, 'kmodforge');
-  await writeFile(
-    bin,
-    `#!/bin/sh\nexec ${process.execPath} --import ${path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')} ${path.join(repoRoot, 'test/support/kmodforge-bin.ts')} "$@"\n`,
-  );
+  await writeFile(bin, `#!/bin/sh\nexec ${cliCommand.join(' ')} "$@"\n`);
   await chmod(bin, 0o755);
   return dir;
 }

@@ -1,20 +1,32 @@
 /**
- * Test support: throwaway system roots for running the real CLI (`--root`) against the real kernel headers.
+ * Test support: throwaway system roots for running the real CLI (`--root`) and the real dkms 3.0.10
+ * (`--dkmstree`, `--sourcetree`, `--installtree`) against the real kernel headers, and the commands that
+ * run them there.
  *
- * A root looks like the live system as far as kmodforge is concerned:
+ * A root looks like the live system as far as kmodforge and dkms are concerned:
  *
- * - `<root>/lib/modules/<K>/build`: a RELATIVE link to the real headers of every installed kernel (an
+ * - `<root>/lib/modules/<K>/build`: a RELATIVE link to the real headers of each of its kernels (an
  *   absolute link would be re-rooted by kmodforge's `--root` handling, see src/kernel/discover.ts
- *   resolveInRoot, and lead to `<root>/usr/src/…`, which does not exist);
+ *   resolveInRoot, and lead to `<root>/usr/src/…`, which does not exist); kmodforge looks for headers at
+ *   `<installtree>/<K>/build`, dkms at `/lib/modules/<K>/build`;
  * - `<root>/lib/modules/<K>/modules.dep`, empty, so that depmod runs (with `-b <root>`), as it does for a
- *   kernel whose image is installed;
- * - `<root>/etc/os-release`, the host's, so the distro rules (Debian: `/updates/dkms`) apply.
+ *   kernel whose image is installed (dkms reads only the real `/lib/modules/<K>/modules.dep`);
+ * - `<root>/etc/os-release`, the host's, so the distro rules (Debian: `/updates/dkms`) apply;
+ * - `<root>/var/lib/dkms` and `<root>/usr/src`, empty, or with a signing key pair copied into
+ *   `<root>/var/lib/dkms/mok.key` and `mok.pub` (where both tools look for it), so that no build spends
+ *   time generating one.
+ *
+ * Neither tool may touch the real /lib/modules, /var/lib/dkms or /usr/src: dkms signs with
+ * `$mok_signing_key` / `$mok_certificate`, which default to /var/lib/dkms/mok.* whatever --dkmstree says,
+ * so {@link runDkms} points them into the root; kmodforge's key defaults to `<root>/var/lib/dkms/mok.*`
+ * and nothing but /etc under its root moves it, so kmodforge always gets `--root <root>`.
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   access,
+  copyFile,
   cp,
   lstat,
   mkdir,
@@ -31,6 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
+import { planMokCommand } from '../../src/sign/mok.ts';
 import { runCli, type CliRun } from './cli.ts';
 import { installedKernels, repoRoot } from './debian-dkms.ts';
 
@@ -39,11 +52,24 @@ const execFile = promisify(execFileCallback);
 /** The arch of the installed (amd64) kernels, as dkms names it. */
 export const arch = os.machine();
 
+/** A module signing key pair (a MOK): the private key and the DER certificate. */
+export interface SigningKeyPair {
+  key: string;
+  certificate: string;
+}
+
 export interface TestRootOptions {
   /** Kernels to set up (default: every installed kernel with headers). */
   kernels?: readonly string[];
   /** Prefix of the temporary directory's name. */
   prefix?: string;
+  /**
+   * Link `<root>/lib/modules/<K>/build` to the real headers (default true). Without it, kmodforge finds
+   * no headers in the root (dkms still finds them at /lib/modules/<K>/build).
+   */
+  linkHeaders?: boolean;
+  /** A key pair to copy into `<root>/var/lib/dkms`; without one, the first signed build generates it there. */
+  signing?: SigningKeyPair | undefined;
 }
 
 export interface TestRoot {
@@ -56,6 +82,10 @@ export interface TestRoot {
   sourceTree: string;
   /** `<root>/lib/modules`. */
   installTree: string;
+  /** The signing key both tools use in this root: `<dkmsTree>/mok.key`. */
+  signingKey: string;
+  /** Its certificate: `<dkmsTree>/mok.pub`. */
+  signingCertificate: string;
   /** Runs `kmodforge --root <root> ...args` in-process. */
   cli: (...args: string[]) => Promise<CliRun>;
   /** `<dkmsTree>/<module>/<version>/<kernel>/<arch>/module/<name>.ko`: a built module. */
@@ -72,29 +102,133 @@ export async function makeTestRoot(options: TestRootOptions = {}): Promise<TestR
   if (kernels.length === 0)
     throw new Error('no kernel with headers in /lib/modules: cannot make a test root');
   const root = await mkdtemp(path.join(os.tmpdir(), options.prefix ?? 'kmf-root-'));
+  const dkmsTree = path.join(root, 'var', 'lib', 'dkms');
+  const sourceTree = path.join(root, 'usr', 'src');
   const installTree = path.join(root, 'lib', 'modules');
   for (const kernel of kernels) {
     const dir = path.join(installTree, kernel);
     await mkdir(dir, { recursive: true });
-    const headers = await realpath(path.join('/lib/modules', kernel, 'build'));
-    await symlink(path.relative(dir, headers), path.join(dir, 'build'));
+    if (options.linkHeaders !== false) {
+      const headers = await realpath(path.join('/lib/modules', kernel, 'build'));
+      await symlink(path.relative(dir, headers), path.join(dir, 'build'));
+    }
     await writeFile(path.join(dir, 'modules.dep'), '');
   }
   await mkdir(path.join(root, 'etc'), { recursive: true });
   await cp('/etc/os-release', path.join(root, 'etc', 'os-release'), { dereference: true });
-  await mkdir(path.join(root, 'usr', 'src'), { recursive: true });
+  await mkdir(sourceTree, { recursive: true });
+  await mkdir(dkmsTree, { recursive: true });
+  const signingKey = path.join(dkmsTree, 'mok.key');
+  const signingCertificate = path.join(dkmsTree, 'mok.pub');
+  if (options.signing !== undefined) {
+    await copyFile(options.signing.key, signingKey);
+    await copyFile(options.signing.certificate, signingCertificate);
+  }
   return {
     root,
     kernels,
-    dkmsTree: path.join(root, 'var', 'lib', 'dkms'),
-    sourceTree: path.join(root, 'usr', 'src'),
+    dkmsTree,
+    sourceTree,
     installTree,
+    signingKey,
+    signingCertificate,
     cli: (...args: string[]) => runCli('--root', root, ...args),
     builtKo: (module, version, kernel, name) =>
-      path.join(root, 'var/lib/dkms', module, version, kernel, arch, 'module', `${name}.ko`),
+      path.join(dkmsTree, module, version, kernel, arch, 'module', `${name}.ko`),
     installedKo: (kernel, name) => path.join(installTree, kernel, 'updates', 'dkms', `${name}.ko`),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** Generates a throwaway key pair in `dir` with the openssl command kmodforge (and dkms) use. */
+export async function makeSigningKeyPair(dir: string): Promise<SigningKeyPair> {
+  const key = path.join(dir, 'mok.key');
+  const certificate = path.join(dir, 'mok.pub');
+  await execFile('openssl', planMokCommand(key, certificate));
+  return { key, certificate };
+}
+
+/** The tree options both tools take: --dkmstree, --sourcetree, --installtree. */
+export function treeOptions(testRoot: TestRoot): string[] {
+  return [
+    '--dkmstree',
+    testRoot.dkmsTree,
+    '--sourcetree',
+    testRoot.sourceTree,
+    '--installtree',
+    testRoot.installTree,
+  ];
+}
+
+/** What kmodforge is given besides its command to act like dkms on a root: `--root <root>` and the trees. */
+export function kmodforgeOptions(testRoot: TestRoot): string[] {
+  return ['--root', testRoot.root, ...treeOptions(testRoot)];
+}
+
+/** How a command ended, what it printed, and how long it took. */
+export interface CommandResult extends CliRun {
+  seconds: number;
+}
+
+function hasExitCode(error: unknown): error is Error & { code: number; stdout: string; stderr: string } {
+  return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
+}
+
+/**
+ * Runs the real `dkms <args> <tree options>` on a root, with LC_ALL=C and the root's signing key; never
+ * throws for an exit code.
+ */
+export async function runDkms(testRoot: TestRoot, args: readonly string[]): Promise<CommandResult> {
+  const started = performance.now();
+  const env = {
+    ...process.env,
+    LC_ALL: 'C',
+    mok_signing_key: testRoot.signingKey,
+    mok_certificate: testRoot.signingCertificate,
+  };
+  try {
+    const { stdout, stderr } = await execFile('dkms', [...args, ...treeOptions(testRoot)], {
+      env,
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 60 * 60 * 1000,
+    });
+    return { code: 0, stdout, stderr, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    if (!hasExitCode(error)) throw error;
+    return {
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+}
+
+/** Runs `kmodforge <args> --root <root> <tree options>` in-process, as dkms would be run on the root. */
+export async function runKmodforge(testRoot: TestRoot, args: readonly string[]): Promise<CommandResult> {
+  const started = performance.now();
+  const result = await runCli(...args, ...kmodforgeOptions(testRoot));
+  return { ...result, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Files named *.ko* below dir (as `find dir -name '*.ko*'`, not following symlinks), relative and sorted. */
+export async function findModuleFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(path.join(dir, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const name = path.join(relative, entry.name);
+      if (entry.isDirectory()) await walk(name);
+      else if (entry.name.includes('.ko')) found.push(name);
+    }
+  };
+  await walk('');
+  return found.sort();
 }
 
 export interface SnapshotOptions {
@@ -213,16 +347,8 @@ export const hasDkms = existsSync('/usr/sbin/dkms');
 
 /** Status lines of the real `dkms status [args]` (3.0.10 on Debian 12) on a root's trees. */
 export async function dkmsStatusLines(testRoot: TestRoot, ...args: string[]): Promise<string[]> {
-  const stdout = await run('dkms', [
-    'status',
-    '--dkmstree',
-    testRoot.dkmsTree,
-    '--sourcetree',
-    testRoot.sourceTree,
-    '--installtree',
-    testRoot.installTree,
-    ...args,
-  ]);
+  const { code, stdout, stderr } = await runDkms(testRoot, ['status', ...args]);
+  if (code !== 0) throw new Error(`dkms status ${args.join(' ')} exited ${code}: ${stdout}${stderr}`);
   return stdout.split('\n').filter((l) => l !== '');
 }
 

@@ -6,7 +6,7 @@ import { withMutation } from '../../commands/mutation.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec, dryRunModuleCommand } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void {
@@ -14,9 +14,18 @@ export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void 
     .command('add')
     .description('register a module: module/version in the source tree, a source directory, or its dkms.conf')
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, ['module', 'moduleVersion', 'kernel', 'arch', 'directive', 'kernelSourceDir']);
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'directive',
+    'kernelSourceDir',
+    'dryRun',
+  ]);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'add');
     const spec = await readSpec(arg, options);
     if (spec === undefined)
       throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.');

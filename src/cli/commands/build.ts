@@ -4,7 +4,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
-import { onModuleAndKernels } from './module-command.ts';
+import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
@@ -56,9 +56,11 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
     'directive',
     'kernelSourceDir',
     'requireSignature',
+    'dryRun',
   ]);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'build');
     const outcomes = await onModuleAndKernels(
       ctx,
       options,

@@ -6,7 +6,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
-import { onModuleAndKernels } from './module-command.ts';
+import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
 import { addCommandOptions, refuseAllOption } from '../global-options.ts';
 
 export function renderInstallOutcomes(
@@ -73,9 +73,11 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
     'requireSignature',
     'noDepmod',
     'destDir',
+    'dryRun',
   ]);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
+    if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'install');
     const outcomes = await onModuleAndKernels(
       ctx,
       options,

@@ -10,6 +10,9 @@ import { tree } from '../../state/tree.ts';
 import { access } from 'node:fs/promises';
 import { withMutation } from '../../commands/mutation.ts';
 import { resolveTargets } from '../../commands/targets.ts';
+import { readModuleCommandPlan } from '../../commands/module-command-plan.ts';
+import type { Io } from '../io.ts';
+import { renderPlan } from '../render-plan.ts';
 
 export async function readSpec(
   arg: string | undefined,
@@ -73,4 +76,27 @@ export async function onModuleAndKernels<T>(
     const { module, version } = await ensureAdded(ctx, spec, options, first, action);
     return fn(module, version, targets);
   });
+}
+
+/** A dry run of add, build or install: the plan, printed, with nothing written and no lock taken. */
+export async function dryRunModuleCommand(
+  ctx: Context,
+  io: Io,
+  options: GlobalOptions,
+  arg: string | undefined,
+  action: 'add' | 'build' | 'install',
+): Promise<number> {
+  if (options.destDir !== undefined)
+    throw new KmodError('USAGE', '--dry-run and --destdir: --destdir already leaves the system as it is');
+  const spec = await readSpec(arg, options);
+  const targets = await resolveTargets(ctx, action === 'add' ? { ...options, allKernels: false } : options);
+  const plan = await readModuleCommandPlan(ctx, {
+    action,
+    spec,
+    targets: action === 'add' ? targets.slice(0, 1) : targets,
+    directives: options.directives,
+    force: options.force,
+    noDepmod: options.noDepmod,
+  });
+  return renderPlan(io, options, plan);
 }

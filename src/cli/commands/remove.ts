@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { withMutation } from '../../commands/mutation.ts';
 import { requireModuleVersion } from '../../commands/module-arg.ts';
-import { readBuiltTargets, removeModule, type RemoveMode } from '../../commands/remove.ts';
+import {
+  readBuiltTargets,
+  readRemoveFacts,
+  removeModule,
+  type RemoveMode,
+  type RemoveResult,
+} from '../../commands/remove.ts';
+import { planRemove } from '../../install/remove-plan.ts';
+import { renderPlan } from '../render-plan.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { KmodError } from '../../errors.ts';
 import { requireAdded } from '../../state/registered.ts';
@@ -23,7 +31,16 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
     .command(mode)
     .description(descriptions[mode])
     .argument('[module]', 'module/version');
-  addCommandOptions(command, ['module', 'moduleVersion', 'kernel', 'arch', 'allKernels', 'all', 'noDepmod']);
+  addCommandOptions(command, [
+    'module',
+    'moduleVersion',
+    'kernel',
+    'arch',
+    'allKernels',
+    'all',
+    'noDepmod',
+    'dryRun',
+  ]);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const { module, version } = requireModuleVersion(await readSpec(arg, options), mode);
     if (options.all && options.kernels.length > 0)
@@ -31,13 +48,28 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
         'USAGE',
         'You cannot specify a kernel version and also specify --all on the command line.',
       );
-    const result = await withMutation(ctx, async () => {
+    const run = async (): Promise<RemoveResult | number> => {
       await requireAdded(ctx, module, version);
       const targets = options.all
         ? await readBuiltTargets(ctx, module, version)
         : await resolveTargets(ctx, options);
-      return removeModule(ctx, { module, version, targets, mode, noDepmod: options.noDepmod });
-    });
+      const request = { module, version, targets, mode, noDepmod: options.noDepmod };
+      if (!options.dryRun) return removeModule(ctx, request);
+      const plan = planRemove(ctx.paths, await readRemoveFacts(ctx, request));
+      return renderPlan(io, options, {
+        command: plan.command,
+        steps: plan.uninstalled.flatMap(({ target, conf }) =>
+          conf.scripts.postRemove === undefined
+            ? []
+            : [`run POST_REMOVE ${conf.scripts.postRemove} for ${target.release} (${target.arch})`],
+        ),
+        ops: plan.ops,
+        depmod: options.noDepmod ? [] : plan.kernels,
+      });
+    };
+    // A dry run only reads: it takes no lock, so it can show what a running command would do next.
+    const result = options.dryRun ? await run() : await withMutation(ctx, run);
+    if (typeof result === 'number') return result;
     for (const o of result.outcomes) {
       if (options.json) writeJson(io, { type: mode, ...o });
       else if (o.skipped !== undefined && !options.quiet) io.out(`${o.skipped}\n`);

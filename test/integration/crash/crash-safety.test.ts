@@ -1,27 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../support/cli.ts';
 import { installedKernels } from '../../support/debian-dkms.ts';
 import { spawnCli } from '../../support/spawn-cli.ts';
+import { arch, makeTestRoot, type TestRoot } from '../../support/test-root.ts';
 
 const kernel = installedKernels().find((k) => /-\d+-amd64$/.test(k)) ?? installedKernels()[0] ?? '';
-const arch = 'x86_64';
+let t: TestRoot;
 let root: string;
-
-async function makeRoot(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'kmf-crash-'));
-  const kernelDir = path.join(dir, 'lib/modules', kernel);
-  await mkdir(kernelDir, { recursive: true });
-  await symlink(path.relative(kernelDir, `/usr/src/linux-headers-${kernel}`), path.join(kernelDir, 'build'));
-  await writeFile(path.join(kernelDir, 'modules.dep'), '');
-  await mkdir(path.join(dir, 'etc'), { recursive: true });
-  await copyFile('/etc/os-release', path.join(dir, 'etc/os-release'));
-  return dir;
-}
 
 const paths = {
   installed: (): string => path.join(root, 'lib/modules', kernel, 'updates/dkms/hello.ko'),
@@ -33,7 +21,7 @@ const paths = {
 const hash = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 async function status(): Promise<string> {
-  const run = await runCli('--root', root, 'status');
+  const run = await t.cli('status');
   expect(run.code).toBe(0);
   return run.stdout;
 }
@@ -63,12 +51,13 @@ async function expectConsistent(): Promise<'installed' | 'built' | 'gone'> {
 }
 
 beforeAll(async () => {
-  root = await makeRoot();
-  const add = await runCli('--root', root, 'build', 'examples/hello', '-k', kernel);
+  t = await makeTestRoot({ kernels: [kernel], prefix: 'kmf-crash-' });
+  root = t.root;
+  const add = await t.cli('build', 'examples/hello', '-k', kernel);
   expect(add.code, add.stderr).toBe(0);
 });
 afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
+  await t.cleanup();
 });
 
 describe('crash safety: SIGKILL part way through install and remove', () => {
@@ -77,16 +66,16 @@ describe('crash safety: SIGKILL part way through install and remove', () => {
     'install killed after step %i is recovered and completed by re-running it',
     async (step) => {
       const killed = await spawnCli(['--root', root, 'install', 'hello/1.0', '-k', kernel], {
-        KMODFORGE_TEST_KILL_AFTER_OP: String(step),
+        env: { KMODFORGE_TEST_KILL_AFTER_OP: String(step) },
       });
       expect(killed.signal).toBe('SIGKILL');
       expect(existsSync(paths.journal())).toBe(true);
       const state = await expectConsistent();
       expect(state).toBe(step === 3 ? 'installed' : 'built');
-      const again = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
+      const again = await t.cli('install', 'hello/1.0', '-k', kernel);
       expect(again.code, again.stderr).toBe(0);
       expect(await expectConsistent()).toBe('installed');
-      const back = await runCli('--root', root, 'uninstall', 'hello/1.0', '-k', kernel);
+      const back = await t.cli('uninstall', 'hello/1.0', '-k', kernel);
       expect(back.code, back.stderr).toBe(0);
       expect(await expectConsistent()).toBe('built');
     },
@@ -96,18 +85,18 @@ describe('crash safety: SIGKILL part way through install and remove', () => {
   it.each([0, 1, 2, 3, 4])(
     'remove killed after step %i is recovered and completed by re-running it',
     async (step) => {
-      const install = await runCli('--root', root, 'install', 'hello/1.0', '-k', kernel);
+      const install = await t.cli('install', 'hello/1.0', '-k', kernel);
       expect(install.code, install.stderr).toBe(0);
       const killed = await spawnCli(['--root', root, 'remove', 'hello/1.0', '-k', kernel], {
-        KMODFORGE_TEST_KILL_AFTER_OP: String(step),
+        env: { KMODFORGE_TEST_KILL_AFTER_OP: String(step) },
       });
       expect(killed.signal).toBe('SIGKILL');
       expect(await expectConsistent()).toBe(step === 4 ? 'gone' : 'installed');
-      const again = await runCli('--root', root, 'remove', 'hello/1.0', '-k', kernel);
+      const again = await t.cli('remove', 'hello/1.0', '-k', kernel);
       if (step === 4) expect(again.code).toBe(3);
       else expect(again.code, again.stderr).toBe(0);
       expect(await expectConsistent()).toBe('gone');
-      const rebuild = await runCli('--root', root, 'build', 'examples/hello', '-k', kernel);
+      const rebuild = await t.cli('build', 'examples/hello', '-k', kernel);
       expect(rebuild.code, rebuild.stderr).toBe(0);
     },
   );

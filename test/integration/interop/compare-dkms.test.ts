@@ -1,10 +1,10 @@
 /**
- * The real-world comparison of scripts/compare-dkms.ts, for three fast Debian packages: dkms 3.0.10 and
- * kmodforge, each installing into a throwaway root, end with the same result and the same module files.
- * The full 12-package run is `npx tsx scripts/compare-dkms.ts`.
+ * The real-world comparison of test/support/dkms-compare.ts, for three fast Debian packages: dkms 3.0.10
+ * and kmodforge, each installing into a throwaway root, end with the same result and the same module
+ * files. The full 12-package run is `npx tsx test/support/dkms-compare.ts`.
  */
 import { describe, expect, it } from 'vitest';
-import { compareDkms, findDebianAmd64Kernel, formatComparisonTable } from '../../../scripts/compare-dkms.ts';
+import { compareDkms, findDebianAmd64Kernel, formatComparisonTable } from '../../support/dkms-compare.ts';
 
 const packages = ['acpi-call-dkms', 'gost-crypto-dkms', 'tp-smapi-dkms'] as const;
 

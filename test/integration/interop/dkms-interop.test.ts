@@ -14,27 +14,27 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  findModuleFiles,
-  kmodforgeOptions,
-  makeSigningKey,
-  makeThrowawayRoot,
-  removeThrowawayRoot,
-  runDkms,
-  treeOptions,
-  type CommandResult,
-  type RootOptions,
-  type ThrowawayRoot,
-} from '../../../scripts/compare-dkms.ts';
 import { jsonLines, runCli, type CliRun } from '../../support/cli.ts';
 import { installedKernels } from '../../support/debian-dkms.ts';
 import { readConfWithDkms } from '../../support/dkms-oracle.ts';
+import {
+  arch,
+  findModuleFiles,
+  kmodforgeOptions,
+  makeSigningKeyPair,
+  makeTestRoot,
+  runDkms,
+  treeOptions,
+  type CommandResult,
+  type SigningKeyPair,
+  type TestRoot,
+  type TestRootOptions,
+} from '../../support/test-root.ts';
 
 const fixture = fileURLToPath(new URL('../../fixtures/modules/kmf-interop', import.meta.url));
 const moduleName = 'kmf-interop';
 const moduleVersion = '0.3.1';
 const mv = `${moduleName}/${moduleVersion}`;
-const arch = os.machine();
 
 const kernels = installedKernels();
 const pick = (pattern: RegExp): string => kernels.find((k) => pattern.test(k)) ?? '';
@@ -51,9 +51,9 @@ const isDebianLike = ((): boolean => {
   }
 })();
 
-let signing: { key: string; certificate: string };
+let signing: SigningKeyPair;
 let keyDir = '';
-const roots: ThrowawayRoot[] = [];
+const roots: TestRoot[] = [];
 
 /** The real dkms tree's entries (e.g. a mok.key a tool generated there): none may appear or go. */
 const realDkmsTree = async (): Promise<string[]> => (await readdir('/var/lib/dkms').catch(() => [])).sort();
@@ -62,11 +62,11 @@ let realDkmsTreeBefore: string[] = [];
 beforeAll(async () => {
   realDkmsTreeBefore = await realDkmsTree();
   keyDir = await mkdtemp(path.join(os.tmpdir(), 'kmf-interop-keys-'));
-  signing = await makeSigningKey(keyDir);
+  signing = await makeSigningKeyPair(keyDir);
 });
 
 afterEach(async () => {
-  await Promise.all(roots.splice(0).map(removeThrowawayRoot));
+  await Promise.all(roots.splice(0).map((root) => root.cleanup()));
 });
 
 afterAll(async () => {
@@ -74,17 +74,17 @@ afterAll(async () => {
   expect(await realDkmsTree(), 'the real /var/lib/dkms is left alone').toEqual(realDkmsTreeBefore);
 });
 
-async function newRoot(options: RootOptions = {}): Promise<ThrowawayRoot> {
-  const root = await makeThrowawayRoot([k1, k2, k3], { prefix: 'kmf-interop-', signing, ...options });
+async function newRoot(options: TestRootOptions = {}): Promise<TestRoot> {
+  const root = await makeTestRoot({ kernels: [k1, k2, k3], prefix: 'kmf-interop-', signing, ...options });
   roots.push(root);
   return root;
 }
 
-function kmf(root: ThrowawayRoot, ...args: string[]): Promise<CliRun> {
+function kmf(root: TestRoot, ...args: string[]): Promise<CliRun> {
   return runCli(...args, ...kmodforgeOptions(root));
 }
 
-function dkms(root: ThrowawayRoot, ...args: string[]): Promise<CommandResult> {
+function dkms(root: TestRoot, ...args: string[]): Promise<CommandResult> {
   return runDkms(root, args);
 }
 
@@ -96,7 +96,7 @@ function expectOk(run: CliRun | CommandResult, what: string): void {
 const line = (kernel: string, state: string): string => `${mv}, ${kernel}, ${arch}: ${state}\n`;
 
 /** `dkms status` and `kmodforge status` print the same bytes, unfiltered and with each filter. */
-async function expectSameStatus(root: ThrowawayRoot, expected: string): Promise<void> {
+async function expectSameStatus(root: TestRoot, expected: string): Promise<void> {
   const filters: string[][] = [
     [],
     [moduleName],
@@ -119,10 +119,9 @@ async function expectSameStatus(root: ThrowawayRoot, expected: string): Promise<
   expect((await dkms(root, 'status')).stdout).toBe(expected);
 }
 
-const installed = (root: ThrowawayRoot, kernel: string): string =>
-  path.join(root.installTree, kernel, 'updates/dkms/kmf_interop.ko');
-const built = (root: ThrowawayRoot, kernel: string): string =>
-  path.join(root.dkmsTree, moduleName, moduleVersion, kernel, arch, 'module/kmf_interop.ko');
+const installed = (root: TestRoot, kernel: string): string => root.installedKo(kernel, 'kmf_interop');
+const built = (root: TestRoot, kernel: string): string =>
+  root.builtKo(moduleName, moduleVersion, kernel, 'kmf_interop');
 
 describe('kmodforge and dkms 3.0.10 share one dkms tree', { timeout: 300_000 }, () => {
   it('has the three Debian flavors to build for', () => {
@@ -250,17 +249,22 @@ describe('dkms 3.0.10 behaviour kmodforge must match', { timeout: 300_000 }, () 
     expect(theirs.kernelSourceDir).toBe(`/lib/modules/${k1}/build`);
     const ours = await runCli('conf', fixture, '-k', k1, '--json', ...treeOptions(root));
     expectOk(ours, 'kmodforge conf');
-    const make = jsonLines(ours.stdout)[0]?.['make'] as { command?: unknown } | undefined;
+    const [resolved] = jsonLines(ours.stdout);
+    const make = resolved?.['make'] as { command?: unknown } | undefined;
+    // kmodforge builds in a directory of its own, which conf shows; the headers (-C) must be dkms's.
+    const buildDir = String(resolved?.['buildDir']);
     expect(
       make?.command,
       `kmodforge looks for headers at <installtree>/${k1}/build (src/kernel/discover.ts buildLink, readKernel), dkms at /lib/modules/${k1}/build`,
-    ).toBe(theirs.makeCommand);
+    ).toBe(
+      theirs.makeCommand.replace(`M=${root.dkmsTree}/${moduleName}/${moduleVersion}/build`, `M=${buildDir}`),
+    );
   });
 
   it.runIf(isDebianLike)(
     'leaves the in-tree module in place on Debian, as dkms does, so a dkms uninstall cannot lose it',
     async () => {
-      const inTree = (root: ThrowawayRoot): string =>
+      const inTree = (root: TestRoot): string =>
         path.join(root.installTree, k1, 'kernel/drivers/misc/kmf_interop.ko');
       const a = await newRoot();
       const b = await newRoot();

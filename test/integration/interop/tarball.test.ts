@@ -9,43 +9,43 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  kmodforgeOptions,
-  makeSigningKey,
-  makeThrowawayRoot,
-  removeThrowawayRoot,
-  runDkms,
-  type ThrowawayRoot,
-} from '../../../scripts/compare-dkms.ts';
 import { runCli } from '../../support/cli.ts';
 import { installedKernels } from '../../support/debian-dkms.ts';
-import { snapshotTree } from '../../support/test-root.ts';
+import {
+  arch,
+  kmodforgeOptions,
+  makeSigningKeyPair,
+  makeTestRoot,
+  runDkms,
+  snapshotTree,
+  type SigningKeyPair,
+  type TestRoot,
+} from '../../support/test-root.ts';
 
 const run = promisify(execFile);
 const fixture = fileURLToPath(new URL('../../fixtures/modules/kmf-interop', import.meta.url));
 const mv = 'kmf-interop/0.3.1';
-const arch = os.machine();
 const kernels = installedKernels();
 const k1 = kernels.find((k) => /^6\.1\.0-\d+-amd64$/.test(k)) ?? '';
 const k2 = kernels.find((k) => /^6\.1\.0-\d+-rt-amd64$/.test(k)) ?? '';
 
 let keyDir: string;
-let signing: { key: string; certificate: string };
-const roots: ThrowawayRoot[] = [];
-const newRoot = async (): Promise<ThrowawayRoot> => {
-  const root = await makeThrowawayRoot([k1, k2], { prefix: 'kmf-tarball-', signing });
+let signing: SigningKeyPair;
+const roots: TestRoot[] = [];
+const newRoot = async (): Promise<TestRoot> => {
+  const root = await makeTestRoot({ kernels: [k1, k2], prefix: 'kmf-tarball-', signing });
   roots.push(root);
   return root;
 };
-const kmf = (root: ThrowawayRoot, ...args: string[]): ReturnType<typeof runCli> =>
+const kmf = (root: TestRoot, ...args: string[]): ReturnType<typeof runCli> =>
   runCli(...args, ...kmodforgeOptions(root));
 
 beforeAll(async () => {
   keyDir = await mkdtemp(path.join(os.tmpdir(), 'kmf-tarball-keys-'));
-  signing = await makeSigningKey(keyDir);
+  signing = await makeSigningKeyPair(keyDir);
 });
 afterAll(async () => {
-  await Promise.all(roots.map(removeThrowawayRoot));
+  await Promise.all(roots.map((root) => root.cleanup()));
   await rm(keyDir, { recursive: true, force: true });
 });
 
@@ -54,7 +54,7 @@ describe('dkms tarballs between kmodforge and dkms 3.0.10', () => {
     const a = await newRoot();
     const built = await kmf(a, 'build', fixture, '-k', k1, '-k', k2);
     expect(built.code, built.stderr).toBe(0);
-    const one = path.join(a.dir, 'one.dkms.tar.gz');
+    const one = path.join(a.root, 'one.dkms.tar.gz');
     expect((await kmf(a, 'mktarball', mv, '-k', k1, '--archive', one)).code).toBe(0);
     const b = await newRoot();
     const loaded = await runDkms(b, ['ldtarball', one]);
@@ -63,7 +63,7 @@ describe('dkms tarballs between kmodforge and dkms 3.0.10', () => {
     expect((await kmf(b, 'status')).stdout).toBe(`${mv}, ${k1}, ${arch}: built\n`);
     // dkms 3.0.10 loads only the first kernel of a tarball (load_tarball declares its loop variables
     // `local -r`); kmodforge loads them all.
-    const both = path.join(a.dir, 'both.dkms.tar.gz');
+    const both = path.join(a.root, 'both.dkms.tar.gz');
     const made = await kmf(a, 'mktarball', mv, '--all', '--archive', both);
     expect(made.code, made.stderr).toBe(0);
     const c = await newRoot();
@@ -77,7 +77,7 @@ describe('dkms tarballs between kmodforge and dkms 3.0.10', () => {
     const c = await newRoot();
     expect((await runDkms(c, ['add', fixture])).code).toBe(0);
     expect((await runDkms(c, ['build', '-m', 'kmf-interop', '-v', '0.3.1', '-k', k1])).code).toBe(0);
-    const archive = path.join(c.dir, 'from-dkms.dkms.tar.gz');
+    const archive = path.join(c.root, 'from-dkms.dkms.tar.gz');
     const made = await runDkms(c, [
       'mktarball',
       '-m',
@@ -102,8 +102,8 @@ describe('dkms tarballs between kmodforge and dkms 3.0.10', () => {
   it('round-trips --binaries-only and --source-only tarballs', async () => {
     const a = await newRoot();
     expect((await kmf(a, 'build', fixture, '-k', k1)).code).toBe(0);
-    const binaries = path.join(a.dir, 'bin.dkms.tar.gz');
-    const source = path.join(a.dir, 'src.dkms.tar.gz');
+    const binaries = path.join(a.root, 'bin.dkms.tar.gz');
+    const source = path.join(a.root, 'src.dkms.tar.gz');
     expect((await kmf(a, 'mktarball', mv, '-k', k1, '--binaries-only', '--archive', binaries)).code).toBe(0);
     expect((await kmf(a, 'mktarball', mv, '--source-only', '--archive', source)).code).toBe(0);
     const b = await newRoot();
@@ -140,8 +140,8 @@ describe('unsafe tarballs are refused, and nothing is written', () => {
   ];
 
   it.each(cases)('%s', async (_, entry) => {
-    const root = await newRoot();
-    const file = path.join(root.dir, 'evil.dkms.tar.gz');
+    const t = await newRoot();
+    const file = path.join(t.root, 'evil.dkms.tar.gz');
     const conf = 'PACKAGE_NAME=kmf-evil\\nPACKAGE_VERSION=1\\nDEST_MODULE_LOCATION[0]=/updates\\n';
     await python(
       [
@@ -155,11 +155,11 @@ describe('unsafe tarballs are refused, and nothing is written', () => {
       ].join('\n'),
     );
     const ignore = /\.kmodforge\.lock$/;
-    const before = await snapshotTree(root.dir, { ignore });
-    const loaded = await kmf(root, 'ldtarball', file);
+    const before = await snapshotTree(t.root, { ignore });
+    const loaded = await kmf(t, 'ldtarball', file);
     expect(loaded.code).toBe(9);
     expect(loaded.stderr).toContain('not a DKMS tarball kmodforge can load safely');
     expect(loaded.stderr).toContain('nothing was written');
-    expect(await snapshotTree(root.dir, { ignore })).toEqual(before);
+    expect(await snapshotTree(t.root, { ignore })).toEqual(before);
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../support/debian-dkms.ts';
 import { expectRefused } from '../../support/refused.ts';
+import { closeStdout, signalWhen, spawnCli } from '../../support/spawn-cli.ts';
 import {
   arch,
   fixtureDir,
@@ -47,43 +48,6 @@ async function craftTarball(file: string, entries: Entry[], keepBytes?: number):
 /** The kmodforge temporary directories in the system's temporary directory. */
 async function tempDirs(): Promise<string[]> {
   return (await readdir(os.tmpdir())).filter((n) => n.startsWith('kmodforge-'));
-}
-
-/** Runs the CLI from the sources in a child process whose stdout reader has gone before it writes. */
-function runWithClosedStdout(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const loader = path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
-  const bin = path.join(repoRoot, 'test/support/kmodforge-bin.ts');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', loader, bin, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stderr });
-    });
-  });
-}
-
-/** Starts the CLI from the sources in a child process; `signal` is sent once `ready()` holds. */
-async function runAndSignal(
-  args: readonly string[],
-  ready: () => Promise<boolean>,
-  signal: NodeJS.Signals,
-): Promise<number | null> {
-  const loader = path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
-  const bin = path.join(repoRoot, 'test/support/kmodforge-bin.ts');
-  const child = spawn(process.execPath, ['--import', loader, bin, ...args], { stdio: 'ignore' });
-  const closed = new Promise<number | null>((resolve) =>
-    child.on('close', (code) => {
-      resolve(code);
-    }),
-  );
-  while (!(await ready())) await new Promise((resolve) => setTimeout(resolve, 50));
-  child.kill(signal);
-  return closed;
 }
 
 describe('issue 8: hostile input', () => {
@@ -203,15 +167,16 @@ describe('issue 8: hostile input', () => {
     const marker = path.join(tmp, 'slow-started');
     await writeFile(path.join(dir, 'dkms.conf'), `${conf}\ntouch ${marker}\nsleep 47.5\n`);
     const before = await tempDirs();
-    const code = await runAndSignal(
-      ['--root', t.root, 'conf', dir, '-k', kernel],
-      () =>
-        access(marker).then(
-          () => true,
-          () => false,
-        ),
-      'SIGTERM',
-    );
+    const { code } = await spawnCli(['--root', t.root, 'conf', dir, '-k', kernel], {
+      onSpawn: signalWhen(
+        () =>
+          access(marker).then(
+            () => true,
+            () => false,
+          ),
+        'SIGTERM',
+      ),
+    });
     expect(code).toBe(143);
     expect(await tempDirs()).toEqual(before);
     expect(await run('ps', ['-eo', 'args'])).not.toContain('sleep 47.5');
@@ -264,12 +229,16 @@ describe('issue 8: hostile input', () => {
     // Defect 6: an unhandled EPIPE stack trace and exit 1; a mutating command aborted part way.
     it('a closed stdout: status ends quietly, and uninstall/install run to their end', async () => {
       const root = ['--root', t.root];
-      const status = await runWithClosedStdout([...root, 'status']);
+      const withClosedStdout = { onSpawn: closeStdout };
+      const status = await spawnCli([...root, 'status'], withClosedStdout);
       expect([status.code, status.stderr]).toEqual([0, '']);
-      const uninstall = await runWithClosedStdout([...root, 'uninstall', 'kmf-simple/1.0', '-k', kernel]);
+      const uninstall = await spawnCli(
+        [...root, 'uninstall', 'kmf-simple/1.0', '-k', kernel],
+        withClosedStdout,
+      );
       expect([uninstall.code, uninstall.stderr]).toEqual([0, '']);
       expect(await statusLines(t, 'kmf-simple')).toEqual([`kmf-simple/1.0, ${kernel}, ${arch}: built`]);
-      const install = await runWithClosedStdout([...root, 'install', 'kmf-simple/1.0', '-k', kernel]);
+      const install = await spawnCli([...root, 'install', 'kmf-simple/1.0', '-k', kernel], withClosedStdout);
       expect(install.code, install.stderr).toBe(0);
       expect(await statusLines(t, 'kmf-simple')).toEqual([`kmf-simple/1.0, ${kernel}, ${arch}: installed`]);
     });

@@ -9,174 +9,31 @@
  * --no-depmod`. It records each side's exit code and the *.ko* files it installed below <root>/lib/modules/K
  * and prints a Markdown table. Exits 1 when any row differs in result (ok / exit N) or files.
  *
- *   npx tsx scripts/compare-dkms.ts [--keep] [package...]
+ * A test-support entry point (scripts/ does not import from test/), run by hand as
  *
- * Neither tool may touch the real /lib/modules, /var/lib/dkms or /usr/src, and both sign modules:
- * - dkms signs with $mok_signing_key / $mok_certificate, which default to /var/lib/dkms/mok.* whatever
- *   --dkmstree says; dkms takes them from the environment, so they point into the throwaway root.
- * - kmodforge's key defaults to <root>/var/lib/dkms/mok.* and nothing but /etc under its root moves it, so
- *   kmodforge also gets `--root <root>`. The root is made to look like this system: a copy of
- *   /etc/os-release (the Debian rules) and a relative `lib/modules/K/build` link to the real headers
- *   (kmodforge looks for them at <installtree>/K/build, dkms at /lib/modules/K/build).
- * - Both sides sign with one key pair generated up front and copied into each root's dkms tree, so neither
- *   spends time generating one.
+ *   npx tsx test/support/dkms-compare.ts [--keep] [package...]
+ *
+ * and, for three fast packages, by test/integration/interop/compare-dkms.test.ts.
+ *
+ * The roots are test-root.ts makeTestRoot's (see there how neither tool touches the real /lib/modules,
+ * /var/lib/dkms or /usr/src); kmodforge also gets `--root <root>`. Both sides sign with one key pair
+ * generated up front and copied into each root's dkms tree, so neither spends time generating one.
  * kmodforge runs in-process (no Node start-up in its time); dkms runs as a child process.
  */
-import { execFile as execFileCallback } from 'node:child_process';
-import { copyFile, cp, mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
-import { planMokCommand } from '../src/sign/mok.ts';
-import { runCli } from '../test/support/cli.ts';
-import { debianDkmsPackages, fetchDebianDkmsPackage, installedKernels } from '../test/support/debian-dkms.ts';
-
-const execFile = promisify(execFileCallback);
-
-/** A throwaway system root holding the three trees dkms and kmodforge are pointed at. */
-export interface ThrowawayRoot {
-  dir: string;
-  dkmsTree: string;
-  sourceTree: string;
-  installTree: string;
-  /** The signing key pair both tools use: <root>/var/lib/dkms/mok.key and mok.pub. */
-  signingKey: string;
-  signingCertificate: string;
-}
-
-export interface RootOptions {
-  /** Link <root>/lib/modules/K/build to the real headers (default true); kmodforge needs it. */
-  linkHeaders?: boolean;
-  /** A key pair to copy into the root's dkms tree; without one, the first build generates it there. */
-  signing?: { key: string; certificate: string } | undefined;
-  prefix?: string;
-}
-
-/**
- * Creates a root with <root>/var/lib/dkms, <root>/usr/src, <root>/etc/os-release (the host's) and
- * <root>/lib/modules/K for each kernel, with a relative `build` link to the kernel's real headers (an
- * absolute one would be taken inside the root by kmodforge --root).
- */
-export async function makeThrowawayRoot(
-  kernels: readonly string[],
-  options: RootOptions = {},
-): Promise<ThrowawayRoot> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), options.prefix ?? 'kmf-root-'));
-  const dkmsTree = path.join(dir, 'var/lib/dkms');
-  const root: ThrowawayRoot = {
-    dir,
-    dkmsTree,
-    sourceTree: path.join(dir, 'usr/src'),
-    installTree: path.join(dir, 'lib/modules'),
-    signingKey: path.join(dkmsTree, 'mok.key'),
-    signingCertificate: path.join(dkmsTree, 'mok.pub'),
-  };
-  await mkdir(root.dkmsTree, { recursive: true });
-  await mkdir(root.sourceTree, { recursive: true });
-  await mkdir(path.join(dir, 'etc'), { recursive: true });
-  await cp('/etc/os-release', path.join(dir, 'etc/os-release'), { dereference: true });
-  for (const kernel of kernels) {
-    const kernelDir = path.join(root.installTree, kernel);
-    await mkdir(kernelDir, { recursive: true });
-    if (options.linkHeaders !== false) {
-      const headers = await realpath(path.join('/lib/modules', kernel, 'build'));
-      await symlink(path.relative(kernelDir, headers), path.join(kernelDir, 'build'));
-    }
-  }
-  if (options.signing !== undefined) {
-    await copyFile(options.signing.key, root.signingKey);
-    await copyFile(options.signing.certificate, root.signingCertificate);
-  }
-  return root;
-}
-
-export async function removeThrowawayRoot(root: ThrowawayRoot): Promise<void> {
-  await rm(root.dir, { recursive: true, force: true });
-}
-
-/** The tree options both tools take: --dkmstree, --sourcetree, --installtree. */
-export function treeOptions(root: ThrowawayRoot): string[] {
-  return ['--dkmstree', root.dkmsTree, '--sourcetree', root.sourceTree, '--installtree', root.installTree];
-}
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-function hasExitCode(error: unknown): error is Error & { code: number; stdout: string; stderr: string } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
-}
-
-/** Runs `dkms <args> <tree options>` with LC_ALL=C and the root's signing key; never throws for an exit code. */
-export async function runDkms(root: ThrowawayRoot, args: readonly string[]): Promise<CommandResult> {
-  const started = performance.now();
-  const env = {
-    ...process.env,
-    LC_ALL: 'C',
-    mok_signing_key: root.signingKey,
-    mok_certificate: root.signingCertificate,
-  };
-  try {
-    const { stdout, stderr } = await execFile('dkms', [...args, ...treeOptions(root)], {
-      env,
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: 60 * 60 * 1000,
-    });
-    return { code: 0, stdout, stderr, seconds: (performance.now() - started) / 1000 };
-  } catch (error) {
-    if (!hasExitCode(error)) throw error;
-    return {
-      code: error.code,
-      stdout: error.stdout,
-      stderr: error.stderr,
-      seconds: (performance.now() - started) / 1000,
-    };
-  }
-}
-
-/** What kmodforge is given besides its command: `--root <root>` and the tree options. */
-export function kmodforgeOptions(root: ThrowawayRoot): string[] {
-  return ['--root', root.dir, ...treeOptions(root)];
-}
-
-/** Runs `kmodforge <args> --root <root> <tree options>` in-process. */
-export async function runKmodforge(root: ThrowawayRoot, args: readonly string[]): Promise<CommandResult> {
-  const started = performance.now();
-  const result = await runCli(...args, ...kmodforgeOptions(root));
-  return { ...result, seconds: (performance.now() - started) / 1000 };
-}
-
-/** Files named *.ko* below dir (as `find dir -name '*.ko*'`, not following symlinks), relative and sorted. */
-export async function findModuleFiles(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  const walk = async (relative: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(path.join(dir, relative), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const name = path.join(relative, entry.name);
-      if (entry.isDirectory()) await walk(name);
-      else if (entry.name.includes('.ko')) found.push(name);
-    }
-  };
-  await walk('');
-  return found.sort();
-}
-
-/** Generates a throwaway key pair with the openssl command kmodforge (and dkms) use. */
-export async function makeSigningKey(dir: string): Promise<{ key: string; certificate: string }> {
-  const key = path.join(dir, 'mok.key');
-  const certificate = path.join(dir, 'mok.pub');
-  await execFile('openssl', planMokCommand(key, certificate));
-  return { key, certificate };
-}
+import { debianDkmsPackages, fetchDebianDkmsPackage, installedKernels } from './debian-dkms.ts';
+import {
+  findModuleFiles,
+  makeSigningKeyPair,
+  makeTestRoot,
+  runDkms,
+  runKmodforge,
+  type SigningKeyPair,
+  type TestRootOptions,
+} from './test-root.ts';
 
 /** The installed Debian kernel of the plain amd64 flavor (`6.1.0-NN-amd64`, not rt or cloud). */
 export function findDebianAmd64Kernel(): string {
@@ -224,7 +81,7 @@ function resultClass(code: number): string {
 export interface CompareOptions {
   /** Keep the throwaway roots (their paths go to log). */
   keep?: boolean;
-  signing?: { key: string; certificate: string } | undefined;
+  signing?: SigningKeyPair | undefined;
   log?: (line: string) => void;
 }
 
@@ -235,9 +92,13 @@ export async function comparePackage(
   options: CompareOptions = {},
 ): Promise<ComparisonRow> {
   const pkg = await fetchDebianDkmsPackage(name);
-  const rootOptions: RootOptions = { prefix: `kmf-compare-${name}-`, signing: options.signing };
-  const a = await makeThrowawayRoot([kernel], rootOptions);
-  const b = await makeThrowawayRoot([kernel], rootOptions);
+  const rootOptions: TestRootOptions = {
+    kernels: [kernel],
+    prefix: `kmf-compare-${name}-`,
+    signing: options.signing,
+  };
+  const a = await makeTestRoot(rootOptions);
+  const b = await makeTestRoot(rootOptions);
   try {
     const add = await runDkms(a, ['add', pkg.sourceDir]);
     const install =
@@ -287,8 +148,8 @@ export async function comparePackage(
       onlyKmodforge,
     };
   } finally {
-    if (options.keep === true) options.log?.(`${name}: dkms root ${a.dir}, kmodforge root ${b.dir}`);
-    else await Promise.all([removeThrowawayRoot(a), removeThrowawayRoot(b)]);
+    if (options.keep === true) options.log?.(`${name}: dkms root ${a.root}, kmodforge root ${b.root}`);
+    else await Promise.all([a.cleanup(), b.cleanup()]);
   }
 }
 
@@ -306,7 +167,7 @@ export async function compareDkms(
   const kernel = options.kernel ?? findDebianAmd64Kernel();
   const keys = await mkdtemp(path.join(os.tmpdir(), 'kmf-compare-keys-'));
   try {
-    const signing = options.signing ?? (await makeSigningKey(keys));
+    const signing = options.signing ?? (await makeSigningKeyPair(keys));
     const rows: ComparisonRow[] = [];
     for (const name of options.packages ?? debianDkmsPackages) {
       const row = await comparePackage(name, kernel, { ...options, signing });
