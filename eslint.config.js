@@ -22,6 +22,64 @@ export default defineConfig(
     },
   },
   {
+    // The plan layer: pure functions from facts to plans (see ARCHITECTURE.md). They may import types
+    // from anywhere, but no code that touches the file system or runs a process.
+    files: [
+      'src/**/*-plan.ts',
+      'src/build/make-command.ts',
+      'src/conf/eval-script.ts',
+      'src/conf/exclusive.ts',
+      'src/conf/names.ts',
+      'src/conf/parse-dump.ts',
+      'src/kernel/flavor-rules.ts',
+      'src/kernel/kconfig.ts',
+      'src/kernel/release.ts',
+      'src/kernel/target.ts',
+      'src/package/deb/control.ts',
+      'src/package/naming.ts',
+      'src/package/rpm/binary-spec.ts',
+      'src/package/tarball/layout.ts',
+      'src/state/module-name.ts',
+      'src/state/tree.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['node:fs', 'node:fs/promises', 'node:child_process', 'execa', 'tar'].map((name) => ({
+            name,
+            message: 'the plan layer is pure: read facts in a read* module and pass them in',
+            allowTypeImports: true,
+          })),
+          patterns: [
+            {
+              group: [
+                '**/exec/run.ts',
+                '**/exec/which.ts',
+                '**/state/fs.ts',
+                '**/state/atomic.ts',
+                '**/state/lock.ts',
+                '**/state/copy-tree.ts',
+                '**/state/walk-tree.ts',
+                '**/state/temp-dir.ts',
+                '**/state/read-state.ts',
+                '**/state/module-file.ts',
+                '**/kernel/discover.ts',
+                '**/install/read-install-facts.ts',
+                '**/install/journal.ts',
+                '**/conf/evaluate.ts',
+                '**/conf/read.ts',
+                '**/commands/*',
+              ],
+              message: 'the plan layer is pure: it may import only types from modules that read or act',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['eslint.config.js'],
     extends: [tseslint.configs.disableTypeChecked],
   },

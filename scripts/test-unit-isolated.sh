@@ -10,6 +10,7 @@ trap 'rm -rf "$work"' EXIT
 cp -a . "$work/repo"
 chown -R nobody:nogroup "$work/repo"
 chmod 755 "$work"
+# shellcheck disable=SC2016 # the script is for the bash in the new namespace, which expands it
 unshare --mount bash -c '
   set -e
   for dir in /lib/modules /usr/src /var/lib/dkms; do

@@ -3,12 +3,12 @@
 # Ends with "N passed, N failed" (vitest tests plus the lint, typecheck and build checks) and exits
 # non-zero on any failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 bash scripts/apt-deps.sh \
   make gcc libc6-dev kmod patch binutils xz-utils zstd openssl python3 \
   linux-headers-amd64 linux-headers-rt-amd64 linux-headers-cloud-amd64 \
-  dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev || exit 1
+  dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev shellcheck || exit 1
 npm ci --no-audit --no-fund || exit 1
 
 passed=0

@@ -4,12 +4,8 @@ import type { ModuleConf } from '../conf/module-conf.ts';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
-import {
-  planInstallOps,
-  readExisting,
-  readInstalledFiles,
-  type InstallFacts,
-} from '../install/install-ops.ts';
+import { planInstallOps, type InstallFacts } from '../install/install-plan.ts';
+import { readExisting, readInstalledFiles } from '../install/read-install-facts.ts';
 import { runTransaction, type Op } from '../install/journal.ts';
 import { findModulesNamed, findOriginalModule, type OriginalModule } from '../install/originals.ts';
 import { compareModuleVersions, readModuleVersion } from '../install/version-sanity.ts';

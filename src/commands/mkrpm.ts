@@ -25,7 +25,7 @@ import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { stageUserland, type StagedFile } from '../package/userland.ts';
 import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
-import { compareKernelReleases } from '../version/kernel.ts';
+import { compareRpmVersions } from '../version/rpm.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { makeDirs } from '../state/fs.ts';
@@ -37,8 +37,8 @@ export interface PackageOptions {
   release: string;
   outDir: string | undefined;
   directives: readonly DirectiveOverride[];
-  /** SOURCE_DATE_EPOCH from the environment, if set. */
-  sourceDateEpoch: string | undefined;
+  /** SOURCE_DATE_EPOCH from the environment, if set (parseSourceDateEpoch). */
+  sourceDateEpoch: number | undefined;
 }
 
 export interface PackagedFile {
@@ -191,7 +191,8 @@ export async function makeRpms(
       for (const kernel of staged) {
         const key = `${kernel.input.kernel.flavor}/${kernel.target.arch}`;
         const current = newest.get(key);
-        if (current === undefined || compareKernelReleases(kernel.target.release, current.target.release) > 0)
+        // rpm's order of kernel-uname-r, as dnf sees it; sort -V puts 5.14.0-362.el9 after 362.8.1.el9_3.
+        if (current === undefined || compareRpmVersions(kernel.target.release, current.target.release) > 0)
           newest.set(key, kernel);
       }
       await makeDirs(path.join(work, 'empty'));

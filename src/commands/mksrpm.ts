@@ -13,8 +13,11 @@ import {
   planSourceTarballName,
   planSpecFileName,
   planSrpmFileName,
+  sourceSpecTemplateName,
+  sourceSpecTemplateUrl,
   srpmOnlyMacro,
 } from '../package/rpm/source-spec.ts';
+import { planReproducibleMacros } from '../package/rpm/rpmbuild.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { withTempDir } from '../state/temp-dir.ts';
@@ -74,19 +77,18 @@ function escapeBre(value: string): string {
   return value.replace(/[.[\]*^$\\|]/g, '\\$&');
 }
 
-/** Reads kmod-build.sh from beside the spec generator; a build that did not copy it is broken. */
-async function readKmodBuildScript(): Promise<string> {
+/**
+ * Reads a file that ships beside the spec generator (kmod-build.sh, source.spec.in); a build that did not
+ * copy it is broken.
+ */
+async function readShippedFile(url: URL, name: string): Promise<string> {
   try {
-    return await readFile(kmodBuildScriptUrl, 'utf8');
+    return await readFile(url, 'utf8');
   } catch (error) {
     if (!isErrno(error, 'ENOENT')) throw error;
-    throw new KmodError(
-      'COMMAND_FAILED',
-      `kmodforge is incomplete: ${kmodBuildScriptUrl.pathname} is missing`,
-      {
-        hint: `${kmodBuildScriptName} must be installed beside source-spec.js`,
-      },
-    );
+    throw new KmodError('COMMAND_FAILED', `kmodforge is incomplete: ${url.pathname} is missing`, {
+      hint: `${name} must be installed beside source-spec.js`,
+    });
   }
 }
 
@@ -139,12 +141,13 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
     const conf = path.join(sources, 'dkms.conf');
     await copyFile(confPath, conf);
     const helper = path.join(sources, kmodBuildScriptName);
-    await writeFile(helper, await readKmodBuildScript());
+    await writeFile(helper, await readShippedFile(kmodBuildScriptUrl, kmodBuildScriptName));
     await chmod(helper, 0o755);
     await chmod(conf, 0o644);
     await chmod(tarball, 0o644);
     const spec = path.join(specs, planSpecFileName(specInput));
-    await writeFile(spec, planSourceSpec(specInput));
+    const template = await readShippedFile(sourceSpecTemplateUrl, sourceSpecTemplateName);
+    await writeFile(spec, planSourceSpec(specInput, template));
     for (const file of [tarball, conf, helper, spec]) await utimes(file, date, date);
 
     await runOrThrow(
@@ -160,12 +163,7 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
         '_smp_build_ncpus 1',
         '--define',
         `${srpmOnlyMacro} 1`,
-        '--define',
-        'use_source_date_epoch_as_buildtime 1',
-        '--define',
-        'clamp_mtime_to_source_date_epoch 1',
-        '--define',
-        '_buildhost reproducible',
+        ...planReproducibleMacros('reproducible'),
         path.relative(top, spec),
       ],
       // HOME apart, so that no ~/.rpmmacros changes what is written.

@@ -2,9 +2,9 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.ts';
 import { runDepmod } from '../install/depmod.ts';
-import { readExisting, readInstalledFiles } from '../install/install-ops.ts';
+import { readArchivedOriginals, readExisting, readInstalledFiles } from '../install/read-install-facts.ts';
 import { removeEmptyDirs, runTransaction } from '../install/journal.ts';
-import { readArchivedOriginals, type UninstallFacts } from '../install/uninstall-ops.ts';
+import type { UninstallFacts } from '../install/uninstall-plan.ts';
 import {
   planRemove,
   type RemoveFacts,

@@ -35,7 +35,7 @@ export async function makeTarball(
     sourceOnly: boolean;
     binariesOnly: boolean;
     archive: string | undefined;
-    sourceDateEpoch: string | undefined;
+    sourceDateEpoch: number | undefined;
   },
 ): Promise<string> {
   const { module, version } = options;

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { isErrno } from '../errors.ts';
+import { parseShellAssignments, planShellValues } from '../config/shell-assignments.ts';
 import { underRoot } from '../paths.ts';
+import { readOptional } from '../state/fs.ts';
 
 export interface Distro {
   /** What dkms's distro_version prints: os-release ID for Ubuntu, else the first ID_LIKE, else ID. */
@@ -9,29 +9,12 @@ export interface Distro {
   addonModulesDir: string | undefined;
 }
 
-/** Parses os-release / sysconfig style KEY=value lines (optionally quoted); no shell evaluation. */
-export function parseKeyValueFile(text: string): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_]\w*)=(.*)$/.exec(line.replace(/\r$/, ''));
-    if (m === null) continue;
-    let value = (m[2] ?? '').trim();
-    const quote = value[0];
-    if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
-      value = value.slice(1, -1);
-      if (quote === '"') value = value.replace(/\\(["\\$`])/g, '$1');
-    }
-    values.set(m[1] ?? '', value);
-  }
-  return values;
-}
-
 /** dkms.in distro_version + override_dest_module_location's inputs, read from the system under root. */
 export function parseDistro(osRelease: string | undefined, moduleInitTools: string | undefined): Distro {
-  const os = parseKeyValueFile(osRelease ?? '');
+  const os = planShellValues(parseShellAssignments(osRelease ?? ''));
   const id = os.get('ID') ?? 'unknown';
   const like = (os.get('ID_LIKE') ?? '').split(/\s+/).filter((s) => s !== '');
-  const addon = parseKeyValueFile(moduleInitTools ?? '').get('ADDON_MODULES_DIR');
+  const addon = planShellValues(parseShellAssignments(moduleInitTools ?? '')).get('ADDON_MODULES_DIR');
   return {
     id: id === 'ubuntu' ? id : (like[0] ?? id),
     addonModulesDir: addon === undefined || addon === '' ? undefined : addon,
@@ -56,13 +39,4 @@ export async function readDistro(root: string): Promise<Distro> {
     (await readOptional(underRoot(root, '/etc/os-release'))) ??
     (await readOptional(underRoot(root, '/usr/lib/os-release')));
   return parseDistro(osRelease, await readOptional(underRoot(root, '/etc/sysconfig/module-init-tools')));
-}
-
-export async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return undefined;
-    throw error;
-  }
 }

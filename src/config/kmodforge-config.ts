@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readOptional } from '../conf/distro.ts';
+import { readOptional } from '../state/fs.ts';
 import { KmodError } from '../errors.ts';
 import type { FlavorRule } from '../kernel/release.ts';
 import type { Paths } from '../paths.ts';

@@ -1,6 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { findModuleFile, moduleSuffixes } from '../state/module-file.ts';
+import { findModuleFile } from '../state/module-file.ts';
+import { moduleSuffixes } from '../state/module-name.ts';
 
 /** Every file named <name>.ko[.gz|.xz|.zst] under a kernel's module tree, not following symlinks (build, source). */
 export async function findModulesNamed(kernelTree: string, name: string): Promise<string[]> {

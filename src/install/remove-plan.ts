@@ -4,7 +4,7 @@ import type { KernelTarget } from '../kernel/target.ts';
 import type { Paths } from '../paths.ts';
 import { tree } from '../state/tree.ts';
 import type { Op } from './journal.ts';
-import { planUninstallOps, type UninstallFacts } from './uninstall-ops.ts';
+import { planUninstallOps, type UninstallFacts } from './uninstall-plan.ts';
 
 /** uninstall: off the kernel, still built; unbuild: also forget the build; remove: also unregister when no build is left. */
 export type RemoveMode = 'uninstall' | 'unbuild' | 'remove';

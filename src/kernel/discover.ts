@@ -1,12 +1,11 @@
 import { lstat, readlink, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { readOptional } from '../conf/distro.ts';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { parseKernelConfig, planConfigFacts, type KernelConfigFacts } from './kconfig.ts';
 import { kernelReleaseProblem, parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
-import { isDir, listDir } from '../state/fs.ts';
+import { isDir, listDir, readOptional } from '../state/fs.ts';
 
 export interface KernelInfo extends KernelRelease {
   /** <installTree>/<release>: where its modules live. */

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { KmodError } from '../errors.ts';
 import { runCommand } from '../exec/run.ts';
 
 /**
@@ -40,11 +41,25 @@ export async function readModuleLicense(file: string): Promise<string> {
 }
 
 /**
- * The time stamp packages carry: SOURCE_DATE_EPOCH when set (reproducible-builds.org), else the module's
- * dkms.conf modification time, so that the same inputs give the same packages either way.
+ * SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds since 1970; unset or empty is
+ * none. Anything else is refused rather than ignored, since a package would silently get another date.
  */
-export async function readSourceDateEpoch(fromEnv: string | undefined, sourceDir: string): Promise<number> {
-  if (fromEnv !== undefined && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value))
+    throw new KmodError('USAGE', `SOURCE_DATE_EPOCH "${value}": expected whole seconds since 1970`);
+  return Number(value);
+}
+
+/**
+ * The time stamp packages carry: SOURCE_DATE_EPOCH when set, else the module's dkms.conf modification
+ * time, so that the same inputs give the same packages either way.
+ */
+export async function readSourceDateEpoch(
+  sourceDateEpoch: number | undefined,
+  sourceDir: string,
+): Promise<number> {
+  if (sourceDateEpoch !== undefined) return sourceDateEpoch;
   return Math.floor((await stat(path.join(sourceDir, 'dkms.conf'))).mtimeMs / 1000);
 }
 

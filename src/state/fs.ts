@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 
@@ -32,6 +32,16 @@ export async function listDir(dir: string): Promise<string[]> {
     return await readdir(dir);
   } catch (error) {
     if (isErrno(error, ...missing)) return [];
+    throw error;
+  }
+}
+
+/** A text file's contents, or undefined when it is not there. */
+export async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (isErrno(error, ...missing)) return undefined;
     throw error;
   }
 }

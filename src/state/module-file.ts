@@ -1,7 +1,6 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
-
-export const moduleSuffixes = ['.ko', '.ko.gz', '.ko.xz', '.ko.zst'] as const;
+import { moduleSuffixes } from './module-name.ts';
 
 /** The file for module `name` in `dir`, plain or compressed (dkms's compressed_or_uncompressed). */
 export async function findModuleFile(dir: string, name: string): Promise<string | undefined> {
@@ -15,12 +14,4 @@ export async function findModuleFile(dir: string, name: string): Promise<string 
     }
   }
   return undefined;
-}
-
-/** "hello.ko.xz" → "hello". */
-export function moduleNameOf(file: string): string {
-  const base = path.basename(file);
-  for (const suffix of [...moduleSuffixes].reverse())
-    if (base.endsWith(suffix)) return base.slice(0, -suffix.length);
-  return base;
 }

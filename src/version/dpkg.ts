@@ -1,5 +1,4 @@
 import { KmodError } from '../errors.ts';
-import { TILDE, ZERO, byteAt, isAlpha, isDigit, toBytes } from './ascii.ts';
 
 /** A Debian version split as dpkg does: `[epoch:]upstream[-revision]`. */
 export interface DebianVersion {
@@ -57,52 +56,4 @@ function invalid(version: string, reason: string): never {
   throw new KmodError('USAGE', `invalid Debian version '${version}': ${reason}`, {
     hint: 'A Debian version is [epoch:]upstream[-revision], and upstream starts with a digit.',
   });
-}
-
-/** dpkg's ordering of two version strings; throws KmodError('USAGE') if either is not a valid version. */
-export function compareDebianVersions(a: string, b: string): number {
-  const x = parseDebianVersion(a);
-  const y = parseDebianVersion(b);
-  if (x.epoch !== y.epoch) return x.epoch > y.epoch ? 1 : -1;
-  return verrevcmp(x.upstream, y.upstream) || verrevcmp(x.revision, y.revision);
-}
-
-/** `~` sorts before everything, even the end of the string; letters sort before other characters. */
-function order(c: number): number {
-  if (isDigit(c)) return 0;
-  if (isAlpha(c)) return c;
-  if (c === TILDE) return -1;
-  if (c !== 0) return c + 256;
-  return 0;
-}
-
-function verrevcmp(a: string, b: string): number {
-  const s1 = toBytes(a);
-  const s2 = toBytes(b);
-  let p1 = 0;
-  let p2 = 0;
-  while (byteAt(s1, p1) !== 0 || byteAt(s2, p2) !== 0) {
-    let firstDiff = 0;
-    while (
-      (byteAt(s1, p1) !== 0 && !isDigit(byteAt(s1, p1))) ||
-      (byteAt(s2, p2) !== 0 && !isDigit(byteAt(s2, p2)))
-    ) {
-      const c1 = order(byteAt(s1, p1));
-      const c2 = order(byteAt(s2, p2));
-      if (c1 !== c2) return c1 - c2;
-      p1++;
-      p2++;
-    }
-    while (s1[p1] === ZERO) p1++;
-    while (s2[p2] === ZERO) p2++;
-    while (isDigit(byteAt(s1, p1)) && isDigit(byteAt(s2, p2))) {
-      if (firstDiff === 0) firstDiff = byteAt(s1, p1) - byteAt(s2, p2);
-      p1++;
-      p2++;
-    }
-    if (isDigit(byteAt(s1, p1))) return 1;
-    if (isDigit(byteAt(s2, p2))) return -1;
-    if (firstDiff !== 0) return firstDiff;
-  }
-  return 0;
 }

@@ -12,11 +12,6 @@ export function compareKernelReleases(a: string, b: string): number {
   return rc !== 0 ? rc : compareBytes(x, y);
 }
 
-/** A sorted copy, oldest release first. */
-export function sortKernelReleases(list: readonly string[]): string[] {
-  return [...list].sort(compareKernelReleases);
-}
-
 function filevercmp(a: Uint8Array, b: Uint8Array): number {
   if (a.length === 0) return b.length === 0 ? 0 : -1;
   if (b.length === 0) return 1;

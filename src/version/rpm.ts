@@ -93,6 +93,26 @@ export function compareEVR(a: EVR, b: EVR): number {
   return rpmvercmp(a.release, b.release);
 }
 
+/**
+ * rpm's ordering of two `[epoch:]version[-release]` strings, as rpm's Lua `rpm.vercmp` has it: split as
+ * rpm's parseEVR does (the release after the last "-"), then {@link compareEVR}.
+ */
+export function compareRpmVersions(a: string, b: string): number {
+  return compareEVR(parseEVR(a), parseEVR(b));
+}
+
+/** rpm's parseEVR (rpmio/rpmver.c): the epoch is the digits before ":", the release after the last "-". */
+function parseEVR(text: string): EVR {
+  const epoch = /^(\d*):/.exec(text);
+  const rest = epoch === null ? text : text.slice(epoch[0].length);
+  const hyphen = rest.lastIndexOf('-');
+  return {
+    epoch: epoch?.[1],
+    version: hyphen === -1 ? rest : rest.slice(0, hyphen),
+    release: hyphen === -1 ? undefined : rest.slice(hyphen + 1),
+  };
+}
+
 function epochOf(evr: EVR): string {
   // rpm's EVR parser turns an empty epoch (":1.0") into "0" as well.
   return evr.epoch === undefined || evr.epoch === '' ? '0' : String(evr.epoch);

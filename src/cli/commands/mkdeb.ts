@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { makeDebs, makeDkmsDeb } from '../../commands/mkdeb.ts';
 import { requirePackages } from '../../commands/mkrpm.ts';
+import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
@@ -48,7 +49,7 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
           version,
           release: own.release,
           outDir: own.out,
-          sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+          sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
         };
         return own.source === true
           ? makeDkmsDeb(ctx, common)

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { makeRpms, requirePackages } from '../../commands/mkrpm.ts';
 import { rpmStyles, type RpmStyle } from '../../package/naming.ts';
+import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
@@ -48,7 +49,7 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
         style: own.style,
         gpgKey: own.gpgKey,
         gnupgHome: process.env['GNUPGHOME'],
-        sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+        sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
       });
     });
     requirePackages(result);

@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
 import { makeSourceRpm } from '../../commands/mksrpm.ts';
 import { readModuleSpec, requireModuleVersion } from '../../commands/module-arg.ts';
-import { KmodError } from '../../errors.ts';
+import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { addCommandOptions } from '../global-options.ts';
-
-/** SOURCE_DATE_EPOCH as reproducible-builds.org defines it: whole seconds since the epoch. */
-export function parseSourceDateEpoch(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d+$/.test(value))
-    throw new KmodError('USAGE', `SOURCE_DATE_EPOCH "${value}": expected whole seconds since 1970`);
-  return Number(value);
-}
 
 export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program

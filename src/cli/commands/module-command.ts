@@ -10,7 +10,7 @@ import { tree } from '../../state/tree.ts';
 import { access } from 'node:fs/promises';
 import { withMutation } from '../../commands/mutation.ts';
 import { resolveTargets } from '../../commands/targets.ts';
-import { readModuleCommandPlan } from '../../commands/module-command-plan.ts';
+import { readModuleCommandPlan } from '../../commands/read-module-command.ts';
 import type { Io } from '../io.ts';
 import { renderPlan } from '../render-plan.ts';
 

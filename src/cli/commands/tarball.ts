@@ -5,6 +5,7 @@ import { readBuiltTargets } from '../../commands/remove.ts';
 import { loadTarball, makeTarball } from '../../commands/tarball.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { KmodError } from '../../errors.ts';
+import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
@@ -44,7 +45,7 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
       sourceOnly: own.sourceOnly === true,
       binariesOnly: own.binariesOnly === true,
       archive: own.archive,
-      sourceDateEpoch: process.env['SOURCE_DATE_EPOCH'],
+      sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
     });
     if (options.json) writeJson(io, { type: 'result', command: 'mktarball', module, version, file });
     else if (!options.quiet) io.out(`Tarball location: ${file}\n`);

@@ -227,6 +227,7 @@ declare -A KMF_VAR=()
 kmf_vars() {
   local k=$1
   KMF_TREE=$KMF_WORK/$k/tree
+  # shellcheck disable=SC2153 # KMF_NAME comes from the environment (see the top)
   KMF_BUILD_DIR=$KMF_TREE/$KMF_NAME/$KMF_VERSION/build
   KMF_VAR=(
     [kernelver]=$k
@@ -338,7 +339,9 @@ kmf_get() {
 
 # REPLY = the indices NAME has, sorted.
 kmf_indices() {
-  REPLY=$(printf '%s\n' ${KMF_IDX[$1]:-} | sort -n | tr '\n' ' ')
+  local -a list
+  read -r -a list <<<"${KMF_IDX[$1]:-}"
+  REPLY=$(printf '%s\n' "${list[@]}" | sort -n | tr '\n' ' ')
 }
 
 # parseStrip: REPLY = yes, no, or '' for neither.
@@ -434,9 +437,9 @@ kmf_resolve() {
     for name in BUILT_MODULE_NAME DEST_MODULE_NAME; do
       if [[ $name == BUILT_MODULE_NAME ]]; then value=$builtName; else value=$rawDestName; fi
       if [[ $value =~ \.k?o$ ]]; then
-        problems+=("$name[$i] \"$value\" ends in .o or .ko; expected the module name without the suffix")
+        problems+=("${name}[$i] \"$value\" ends in .o or .ko; expected the module name without the suffix")
       elif [[ $value == */* ]]; then
-        problems+=("$name[$i] \"$value\" contains \"/\"; expected a bare module name")
+        problems+=("${name}[$i] \"$value\" contains \"/\"; expected a bare module name")
       fi
     done
     if [[ -z $rawDest ]]; then
@@ -638,6 +641,8 @@ kmf_make_command() {
 # sets KMF_SIGN (sign-file hash key cert) or leaves it empty.
 kmf_signing() {
   local k=$1 key cert candidate hash=${KMF_CFG[CONFIG_MODULE_SIG_HASH]:-}
+  # The settings may name ${kernelver} and ${arch}, as dkms's do: these texts, not variables.
+  local kernelver_ref="\${kernelver}" arch_ref="\${arch}"
   KMF_SIGN=()
   [[ -z $KMF_SIGN_KEY && -z $KMF_SIGN_CERT ]] && return 0
   [[ -n $KMF_SIGN_KEY && -n $KMF_SIGN_CERT ]] || kmf_die "kmod_sign_key and kmod_sign_cert go together; only one is defined"
@@ -645,10 +650,10 @@ kmf_signing() {
     kmf_say "not signing for $k: the kernel does not check module signatures (no CONFIG_MODULE_SIG_HASH)"
     return 0
   fi
-  key=${KMF_SIGN_KEY//'${kernelver}'/$k}
-  key=${key//'${arch}'/$KMF_ARCH}
-  cert=${KMF_SIGN_CERT//'${kernelver}'/$k}
-  cert=${cert//'${arch}'/$KMF_ARCH}
+  key=${KMF_SIGN_KEY//"$kernelver_ref"/$k}
+  key=${key//"$arch_ref"/$KMF_ARCH}
+  cert=${KMF_SIGN_CERT//"$kernelver_ref"/$k}
+  cert=${cert//"$arch_ref"/$KMF_ARCH}
   [[ -r $key || $key == pkcs11:* ]] || kmf_die "cannot read the signing key $key"
   [[ -r $cert ]] || kmf_die "cannot read the signing certificate $cert"
   for candidate in ${KMF_SIGN_FILE:+"$KMF_SIGN_FILE"} "/usr/lib/linux-kbuild-${k%.*}/scripts/sign-file" "$KMF_HEADERS/scripts/sign-file"; do
@@ -731,10 +736,11 @@ kmf_install() {
   local manifest=$KMF_WORK/$k/finished/manifest
   [[ -r $manifest ]] || kmf_die "$KMF_NAME/$KMF_VERSION is not built for $k (no $manifest)"
   while IFS=$'\t' read -r location file; do
-    mkdir -p "$destdir$KMF_MODDIR/$k$location" &&
-      cp "$file" "$destdir$KMF_MODDIR/$k$location/" &&
-      chmod 0644 "$destdir$KMF_MODDIR/$k$location/${file##*/}" ||
-      kmf_die "cannot install $file"
+    {
+      mkdir -p "$destdir$KMF_MODDIR/$k$location" &&
+        cp "$file" "$destdir$KMF_MODDIR/$k$location/" &&
+        chmod 0644 "$destdir$KMF_MODDIR/$k$location/${file##*/}"
+    } || kmf_die "cannot install $file"
   done <"$manifest"
 }
 

@@ -8,20 +8,20 @@ import { copyTree } from '../../state/copy-tree.ts';
 import { withTempDir } from '../../state/temp-dir.ts';
 import { makeDirs } from '../../state/fs.ts';
 
-/** rpm macros that make the same inputs give the same bytes. */
-export function planReproducibleMacros(): string[] {
+/**
+ * The rpmbuild defines that make the same inputs and SOURCE_DATE_EPOCH give the same bytes: the build
+ * time and file times from SOURCE_DATE_EPOCH (never from the changelog), and a fixed build host.
+ */
+export function planReproducibleMacros(buildHost: string): string[] {
   return [
     '--define',
     'use_source_date_epoch_as_buildtime 1',
     '--define',
     'clamp_mtime_to_source_date_epoch 1',
     '--define',
-    '_buildhost kmodforge',
+    `_buildhost ${buildHost}`,
     '--define',
     'source_date_epoch_from_changelog 0',
-    // kernel-uname-r = 6.1.0-56-amd64 has two "-"; rpm compares it fine but refuses it by default.
-    '--define',
-    '_wrong_version_format_terminate_build 0',
   ];
 }
 
@@ -57,7 +57,10 @@ export async function runRpmbuild(options: {
         `_rpmdir ${rpms}`,
         '--define',
         '_build_name_fmt %%{NAME}-%%{VERSION}-%%{RELEASE}.%%{ARCH}.rpm',
-        ...planReproducibleMacros(),
+        ...planReproducibleMacros('kmodforge'),
+        // kernel-uname-r = 6.1.0-56-amd64 has two "-"; rpm compares it fine but refuses it by default.
+        '--define',
+        '_wrong_version_format_terminate_build 0',
         ...(options.arch === 'noarch' ? [] : ['--target', options.arch]),
         specFile,
       ],

@@ -4,7 +4,7 @@
  * undone, and a closed stdout.
  */
 import { spawn } from 'node:child_process';
-import { access, mkdir, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,9 +45,15 @@ async function craftTarball(file: string, entries: Entry[], keepBytes?: number):
   return file;
 }
 
-/** The kmodforge temporary directories in the system's temporary directory. */
+/**
+ * The temporary directory of the commands these tests run: a private one (TMPDIR, for this test file's
+ * process and the CLI processes it starts), so that other test files' temporary directories do not count.
+ */
+let privateTmp: string;
+
+/** What kmodforge left in its temporary directory (tsx, which runs the CLI from the sources, keeps a cache there). */
 async function tempDirs(): Promise<string[]> {
-  return (await readdir(os.tmpdir())).filter((n) => n.startsWith('kmodforge-'));
+  return (await readdir(privateTmp)).filter((name) => name.startsWith('kmodforge-'));
 }
 
 describe('issue 8: hostile input', () => {
@@ -72,15 +78,21 @@ describe('issue 8: hostile input', () => {
       keepBytes,
     );
 
+  const savedTmpdir = process.env['TMPDIR'];
   beforeAll(async () => {
+    privateTmp = await mkdtemp(path.join(os.tmpdir(), 'kmf-hostile-tmp-'));
     t = await makeTestRoot({ prefix: 'kmf-hostile-' });
     tmp = await makeTempDir('kmf-hostile-src-');
     kernel = kernelOfFlavor(t.kernels, 'amd64');
     conf = await readFile(path.join(fixtureDir('kmf-simple'), 'dkms.conf'), 'utf8');
+    process.env['TMPDIR'] = privateTmp;
   });
   afterAll(async () => {
+    if (savedTmpdir === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = savedTmpdir;
     await t.cleanup();
     await rm(tmp, { recursive: true, force: true });
+    await rm(privateTmp, { recursive: true, force: true });
   });
 
   // Defect 1: the link was rewritten to /tmp/kmodforge-ldtarball-XXXX/…, a path a local user could create.
@@ -168,6 +180,7 @@ describe('issue 8: hostile input', () => {
     await writeFile(path.join(dir, 'dkms.conf'), `${conf}\ntouch ${marker}\nsleep 47.5\n`);
     const before = await tempDirs();
     const { code } = await spawnCli(['--root', t.root, 'conf', dir, '-k', kernel], {
+      env: { TMPDIR: privateTmp },
       onSpawn: signalWhen(
         () =>
           access(marker).then(

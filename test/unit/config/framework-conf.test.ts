@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  expandKernelVariables,
-  parseFrameworkConf,
-  parseShellWord,
-} from '../../../src/config/framework-conf.ts';
+import { expandKernelVariables, parseFrameworkConf } from '../../../src/config/framework-conf.ts';
 import { planSigning, planSigningSettings } from '../../../src/sign/sign-settings.ts';
 import { parseKernelConfig, planConfigFacts } from '../../../src/kernel/kconfig.ts';
 import { planCompressCommand } from '../../../src/build/postprocess.ts';
@@ -36,7 +32,9 @@ describe('framework.conf as data', () => {
     expect(() => parseFrameworkConf('dkms_tree="/x\n', '/etc/dkms/framework.conf')).toThrow(
       '/etc/dkms/framework.conf:1: unterminated " quote',
     );
-    expect(parseShellWord('a\\ b c', 'x')).toBe('a b');
+    expect(() => parseFrameworkConf("# x\nsign_file='/x\n", 'f')).toThrow("f:2: unterminated ' quote");
+    // Only the settings kmodforge reads matter, as dkms's safe_source keeps only those.
+    expect(parseFrameworkConf('other="/x\nverbose=1\n', 'f')).toEqual({ verbose: '1' });
   });
 
   it('expands ${kernelver} and $arch', () => {

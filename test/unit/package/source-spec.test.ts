@@ -21,12 +21,14 @@ import {
   planSourceTarballName,
   planSpecFileName,
   planSrpmFileName,
+  sourceSpecTemplateUrl,
   srpmOnlyMacro,
   type SourceSpecInput,
 } from '../../../src/package/rpm/source-spec.ts';
 import { resolvePaths } from '../../../src/paths.ts';
 
 const execFile = promisify(execFileCallback);
+const template = await readFile(sourceSpecTemplateUrl, 'utf8');
 
 const input: SourceSpecInput = {
   name: 'gost-crypto',
@@ -68,7 +70,7 @@ describe('source RPM file names', () => {
 });
 
 describe('planSourceSpec', () => {
-  const spec = planSourceSpec(input);
+  const spec = planSourceSpec(input, template);
 
   it('has the preamble of the source package, its three sources and no BuildRequires', () => {
     for (const line of [
@@ -184,7 +186,7 @@ describe('planSourceSpec', () => {
   });
 
   it('makes rpm-safe versions and escapes % in what the module names', () => {
-    const odd = planSourceSpec({ ...input, name: 'odd', version: '2.0-rc%1' });
+    const odd = planSourceSpec({ ...input, name: 'odd', version: '2.0-rc%1' }, template);
     expect(odd).toContain('\nVersion:        2.0_rc%%1\n');
     expect(odd).toContain('\nSource0:        odd-2.0-rc%%1.tar.gz\n');
     expect(odd).toContain("KMF_VERSION='2.0-rc%%1'");
@@ -192,7 +194,19 @@ describe('planSourceSpec', () => {
   });
 
   it('is the same text for the same input', () => {
-    expect(planSourceSpec({ ...input })).toBe(spec);
+    expect(planSourceSpec({ ...input }, template)).toBe(spec);
+  });
+
+  it('fills every placeholder of source.spec.in, once: a value that looks like one stays', () => {
+    expect(spec).not.toMatch(/\{\{\w+\}\}/);
+    const odd = planSourceSpec({ ...input, generator: '{{name}}' }, template);
+    expect(odd).toContain('# gost-crypto-kmod.spec: made by {{name}} (kmodforge mksrpm gost-crypto/0.3.4)\n');
+  });
+
+  it('refuses a template with a placeholder it does not know', () => {
+    expect(() => planSourceSpec(input, 'Name: {{package_name}}\n{{nope}}\n')).toThrow(
+      'kmodforge is incomplete: source.spec.in has an unknown placeholder {{nope}}',
+    );
   });
 });
 

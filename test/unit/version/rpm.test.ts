@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compareEVR, rpmvercmp, type EVR } from '../../../src/version/rpm.ts';
+import { compareEVR, compareRpmVersions, rpmvercmp, type EVR } from '../../../src/version/rpm.ts';
 import { itWithTool } from '../../support/tools.ts';
 
 // From rpm's tests/rpmvercmp.at.
@@ -167,5 +167,34 @@ describe('compareEVR', () => {
   itWithTool('rpm', 'agrees with rpm itself on every vector', () => {
     const pairs = evrVectors.map(([a, b]) => [formatEVR(a), formatEVR(b)] as const);
     expect(rpmLuaVercmp(pairs)).toEqual(evrVectors.map(([a, b]) => compareEVR(a, b)));
+  });
+});
+
+// [older, newer] kernel releases (kernel-uname-r versions) as rpm orders them.
+const kernelReleases: [string, string][] = [
+  ['5.14.0-427.13.1.el9_4.x86_64', '5.14.0-503.11.1.el9_5.x86_64'],
+  // A RHEL z-stream update: sort -V calls the older one newer ("el" against "8").
+  ['5.14.0-362.el9.x86_64', '5.14.0-362.8.1.el9_3.x86_64'],
+  ['3.10.0-1160.el7.x86_64', '3.10.0-1160.119.1.el7.x86_64'],
+  ['6.12.0-0.rc7.58.fc42.x86_64', '6.12.0-64.fc42.x86_64'],
+  ['6.11.4-301.fc41.x86_64', '6.11.10-300.fc41.x86_64'],
+  ['6.4.0-150600.21-default', '6.4.0-150600.23.25-default'],
+  // Two "-": version 6.1.0-9 and release amd64, split at the last one, as rpm does.
+  ['6.1.0-9-amd64', '6.1.0-56-amd64'],
+  ['6.9.1', '6.9.1-1'],
+  ['1:1.0-1', '2:0.1-1'],
+  ['1.0-1', '1:0.1-1'],
+];
+
+describe('compareRpmVersions', () => {
+  it.each(kernelReleases)('%j < %j', (older, newer) => {
+    expect(compareRpmVersions(older, newer)).toBe(-1);
+    expect(compareRpmVersions(newer, older)).toBe(1);
+    expect(compareRpmVersions(newer, newer)).toBe(0);
+  });
+
+  itWithTool('rpm', 'agrees with rpm itself on every vector', () => {
+    const pairs = kernelReleases.flatMap(([a, b]) => [[a, b] as const, [b, a] as const, [a, a] as const]);
+    expect(rpmLuaVercmp(pairs)).toEqual(pairs.map(([a, b]) => compareRpmVersions(a, b)));
   });
 });

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModuleConf } from '../conf/module-conf.ts';
 import type { Paths } from '../paths.ts';
-import { moduleNameOf } from '../state/module-file.ts';
+import { moduleNameOf } from '../state/module-name.ts';
 import { tree } from '../state/tree.ts';
-import { destDir, listFiles } from './install-ops.ts';
+import { destDir } from './install-plan.ts';
 import type { Op } from './journal.ts';
 
 export interface ArchivedOriginal {
@@ -22,27 +21,6 @@ export interface UninstallFacts {
   installedFiles: readonly string[];
   archived: readonly ArchivedOriginal[];
   existing: ReadonlySet<string>;
-}
-
-/** The archived originals of a module for one kernel/arch, with their .origin records. */
-export async function readArchivedOriginals(
-  paths: Paths,
-  module: string,
-  kernel: string,
-  arch: string,
-): Promise<ArchivedOriginal[]> {
-  const files = (await listFiles(tree.originalModules(paths, module, kernel, arch))).filter((f) =>
-    /\.ko(\.gz|\.xz|\.zst)?$/.test(f),
-  );
-  return Promise.all(
-    files.map(async (file) => {
-      try {
-        return { file, origin: (await readFile(`${file}.origin`, 'utf8')).trim() };
-      } catch {
-        return { file, origin: undefined };
-      }
-    }),
-  );
 }
 
 /**
