@@ -104,6 +104,35 @@ const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
   dryRun: () => new Option('--dry-run', 'print what would be done, and change nothing'),
 };
 
+/** The options that name a module and its kernels. */
+export const moduleOptions = [
+  'module',
+  'moduleVersion',
+  'kernel',
+  'arch',
+] as const satisfies readonly CommandOptionName[];
+
+/** The options of commands that build a module where it is not built yet (build, install, packages). */
+export const buildOptions = [
+  ...moduleOptions,
+  'allKernels',
+  'jobs',
+  'force',
+  'directive',
+  'kernelSourceDir',
+  'requireSignature',
+] as const satisfies readonly CommandOptionName[];
+
+/** The options of commands that build and install for the kernels given (autoinstall and its hooks). */
+export const autoinstallOptions = [
+  'kernel',
+  'arch',
+  'jobs',
+  'kernelSourceDir',
+  'requireSignature',
+  'noDepmod',
+] as const satisfies readonly CommandOptionName[];
+
 /** Declares the options a command takes, in the order given; any other option is a usage error. */
 export function addCommandOptions(command: Command, names: readonly CommandOptionName[]): Command {
   for (const name of names) command.addOption(commandOptions[name]());

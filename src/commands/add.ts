@@ -13,6 +13,7 @@ import { tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
 import type { ModuleSpec } from './module-arg.ts';
 import { exists, makeDirs } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 export interface AddResult {
   module: string;
@@ -109,7 +110,7 @@ export function describeAddPlan(ctx: Context, plan: AddPlan): string[] {
  * Exit 3 if it is already added (unless `ifMissing`), 2 if the source directory is missing.
  */
 export async function addModule(
-  ctx: Context,
+  ctx: LockedContext,
   spec: ModuleSpec,
   options: {
     target: KernelTarget;

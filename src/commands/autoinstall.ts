@@ -9,6 +9,7 @@ import { readKernelLink, readModuleStates } from '../state/read-state.ts';
 import { readRegisteredConf } from '../state/registered.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { installModule, type InstallOutcome } from './install.ts';
+import type { LockedContext } from './mutation.ts';
 
 export type AutoinstallResult = 'installed' | 'skipped' | 'failed' | 'missing-deps' | 'already-installed';
 
@@ -125,7 +126,7 @@ function entryOf(outcome: InstallOutcome): AutoinstallEntry {
  * built and installed in BUILD_DEPENDS order, independent ones in parallel; then one depmod per kernel.
  */
 export async function autoinstall(
-  ctx: Context,
+  ctx: LockedContext,
   options: { targets: readonly KernelTarget[]; noDepmod: boolean },
 ): Promise<AutoinstallEntry[]> {
   if (await noAutoinstall(ctx)) {

@@ -17,6 +17,7 @@ import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { isDir } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 export type BuildStatus = 'built' | 'already-built' | 'excluded' | 'failed';
 
@@ -180,7 +181,11 @@ function planCompressionOptions(ctx: Context): CompressionOptions {
 }
 
 /** Prepares and runs one build; every failure becomes an outcome, never an exception. */
-export async function buildOne(ctx: Context, request: BuildRequest, jobs: number): Promise<BuildOutcome> {
+export async function buildOne(
+  ctx: LockedContext,
+  request: BuildRequest,
+  jobs: number,
+): Promise<BuildOutcome> {
   const { module, version, target } = request;
   const base = { module, version, kernel: target.release, arch: target.arch };
   try {
@@ -202,22 +207,24 @@ export async function buildOne(ctx: Context, request: BuildRequest, jobs: number
   }
 }
 
+/** A module to build for several kernels. */
+export interface BuildModuleOptions {
+  module: string;
+  version: string;
+  targets: readonly KernelTarget[];
+  force: boolean;
+  directives: readonly DirectiveOverride[];
+  /** The job budget these builds share (default: the context's). */
+  budget?: number | undefined;
+}
+
 /**
  * Builds a module for several kernels at once, under the context's job budget (dkms build for each -k,
  * but in parallel, each in its own directory).
  */
 export async function buildModule(
-  ctx: Context,
-  options: {
-    module: string;
-    version: string;
-    targets: readonly KernelTarget[];
-    force: boolean;
-    directives: readonly DirectiveOverride[];
-    skipDependencyCheck?: boolean;
-    /** The job budget these builds share (default: the context's). */
-    budget?: number | undefined;
-  },
+  ctx: LockedContext,
+  options: BuildModuleOptions & { skipDependencyCheck?: boolean },
 ): Promise<BuildOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
   const outcomes = await runTasks(
@@ -249,16 +256,6 @@ export function planBuildExitCode(
  * built. What install and the packaging commands start with; their --force skips the BUILD_DEPENDS check
  * but does not rebuild (as dkms install --force).
  */
-export function ensureBuilt(
-  ctx: Context,
-  options: {
-    module: string;
-    version: string;
-    targets: readonly KernelTarget[];
-    force: boolean;
-    directives: readonly DirectiveOverride[];
-    budget?: number | undefined;
-  },
-): Promise<BuildOutcome[]> {
+export function ensureBuilt(ctx: LockedContext, options: BuildModuleOptions): Promise<BuildOutcome[]> {
   return buildModule(ctx, { ...options, force: false, skipDependencyCheck: options.force });
 }

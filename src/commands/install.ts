@@ -20,6 +20,7 @@ import { compressionSuffix } from '../build/postprocess.ts';
 import { stageModules } from '../install/stage.ts';
 import { runModuleScript } from './module-scripts.ts';
 import { isDir } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 export type InstallStatus = 'installed' | 'already-installed' | 'staged' | 'excluded' | 'failed';
 
@@ -192,7 +193,7 @@ async function stageInstall(
  * installs every kernel's modules in one transaction with one depmod per kernel, rolled back as a whole
  * if any step fails. With destDir, stages the modules there instead and changes nothing else.
  */
-export async function installModule(ctx: Context, options: InstallOptions): Promise<InstallOutcome[]> {
+export async function installModule(ctx: LockedContext, options: InstallOptions): Promise<InstallOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
   const builds = await ensureBuilt(ctx, options);
   const outcomes: InstallOutcome[] = [];

@@ -1,14 +1,14 @@
-import type { Context } from '../context.ts';
 import { runDepmod } from '../install/depmod.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readModuleStates } from '../state/read-state.ts';
 import { removeModule, type RemoveOutcome } from './remove.ts';
+import type { LockedContext } from './mutation.ts';
 
 /**
  * dkms kernel_prerm: before a kernel is removed, unbuild every module built for it (whatever AUTOINSTALL
  * says), with one depmod at the end.
  */
-export async function kernelPrerm(ctx: Context, target: KernelTarget): Promise<RemoveOutcome[]> {
+export async function kernelPrerm(ctx: LockedContext, target: KernelTarget): Promise<RemoveOutcome[]> {
   const outcomes: RemoveOutcome[] = [];
   for (const state of await readModuleStates(ctx.paths, { kernel: target.release })) {
     const builds = state.builds.filter((b) => b.arch === target.arch);

@@ -1,15 +1,15 @@
-import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { checkKernelTarget, type KernelTarget } from '../kernel/target.ts';
 import { readModuleStates } from '../state/read-state.ts';
 import { installModule, type InstallOutcome } from './install.ts';
+import type { LockedContext } from './mutation.ts';
 
 /**
  * dkms match: install on one kernel every module version installed on a template kernel (optionally only
  * one module), building as needed.
  */
 export async function matchKernel(
-  ctx: Context,
+  ctx: LockedContext,
   options: { template: string; target: KernelTarget; module: string | undefined; noDepmod: boolean },
 ): Promise<InstallOutcome[]> {
   checkKernelTarget({ release: options.template, arch: options.target.arch }, '--templatekernel');

@@ -20,12 +20,13 @@ import {
 } from './mkrpm.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { makeDirs } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 /**
  * mkdeb: one `<name>-modules-<kernel>` .deb per kernel, depending on that kernel's linux-image package,
  * with depmod for that kernel in postinst/postrm; made from the files `install --destdir` stages.
  */
-export async function makeDebs(ctx: Context, options: PackageOptions): Promise<PackageResult> {
+export async function makeDebs(ctx: LockedContext, options: PackageOptions): Promise<PackageResult> {
   parseDebianVersion(`${options.version}-${options.release}`);
   return withTempDir('kmodforge-mkdeb-', async (work) => {
     const { builds, staged, userland } = await stageForPackages(ctx, options, work);

@@ -29,6 +29,7 @@ import { compareRpmVersions } from '../version/rpm.ts';
 import { ensureBuilt, type BuildOutcome } from './build.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { makeDirs } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 export interface PackageOptions {
   module: string;
@@ -78,7 +79,7 @@ export interface StagedKernel {
 
 /** Builds what is missing and stages each successfully built kernel's modules in a temporary root. */
 export async function stageForPackages(
-  ctx: Context,
+  ctx: LockedContext,
   options: PackageOptions,
   work: string,
 ): Promise<{ builds: BuildOutcome[]; staged: StagedKernel[]; userland: UserlandStage | undefined }> {
@@ -141,7 +142,7 @@ function describe(input: PackageInput): { summary: string; description: string }
  * kernel's package. Optionally signed with a GPG key.
  */
 export async function makeRpms(
-  ctx: Context,
+  ctx: LockedContext,
   options: PackageOptions & { style: RpmStyle; gpgKey: string | undefined; gnupgHome: string | undefined },
 ): Promise<PackageResult> {
   // Both become words of a spec file and an rpm macro: a newline or a leading "-" must not reach them.

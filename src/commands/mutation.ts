@@ -15,13 +15,22 @@ export async function recoverState(ctx: Context): Promise<void> {
   for (const kernel of journal.kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
 }
 
+declare const stateLocked: unique symbol;
+
+/**
+ * A context whose holder has the state lock. Only {@link withMutation} makes one, and every function that
+ * changes the state tree or the kernels' module trees requires one, so code that calls the commands
+ * cannot change the state without the lock.
+ */
+export type LockedContext = Context & { readonly [stateLocked]: true };
+
 /** Runs a mutating command under the state lock, after recovering from any interrupted one. */
-export async function withMutation<T>(ctx: Context, fn: () => Promise<T>): Promise<T> {
+export async function withMutation<T>(ctx: Context, fn: (locked: LockedContext) => Promise<T>): Promise<T> {
   return withStateLock(
     ctx.paths.dkmsTree,
     async () => {
       await recoverState(ctx);
-      return fn();
+      return fn(ctx as LockedContext);
     },
     () => {
       ctx.emit({

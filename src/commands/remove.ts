@@ -19,6 +19,7 @@ import { isKernelDirName, tree } from '../state/tree.ts';
 import { runModuleScript } from './module-scripts.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { listDir } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 export type { RemoveMode, RemoveOutcome } from '../install/remove-plan.ts';
 
@@ -108,7 +109,7 @@ export async function readRemoveFacts(
  * rolled back as a whole. With dryRun, the plan is returned and nothing changes.
  */
 export async function removeModule(
-  ctx: Context,
+  ctx: LockedContext,
   options: {
     module: string;
     version: string;
@@ -124,7 +125,7 @@ export async function removeModule(
 
 /** Runs a remove plan: its transaction with depmod, then POST_REMOVE and the clean-up of empty directories. */
 export async function applyRemovePlan(
-  ctx: Context,
+  ctx: LockedContext,
   plan: RemovePlan,
   options: { module: string; version: string; targets: readonly KernelTarget[]; noDepmod: boolean },
 ): Promise<void> {

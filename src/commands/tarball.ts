@@ -21,6 +21,7 @@ import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { addModule } from './add.ts';
 import { isDir, makeDirs } from '../state/fs.ts';
+import type { LockedContext } from './mutation.ts';
 
 /**
  * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with
@@ -111,7 +112,7 @@ async function readLoadPlan(file: string): Promise<TarballLoadPlan> {
  * --force. A plain source tarball is added as a source tree.
  */
 export async function loadTarball(
-  ctx: Context,
+  ctx: LockedContext,
   options: { file: string; force: boolean; target: KernelTarget },
 ): Promise<LoadResult> {
   const file = path.resolve(options.file);

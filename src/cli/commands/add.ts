@@ -7,22 +7,14 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec, dryRunModuleCommand } from './module-command.ts';
-import { addCommandOptions, refuseAllOption } from '../global-options.ts';
+import { addCommandOptions, moduleOptions, refuseAllOption } from '../global-options.ts';
 
 export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('add')
     .description('register a module: module/version in the source tree, a source directory, or its dkms.conf')
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'directive',
-    'kernelSourceDir',
-    'dryRun',
-  ]);
+  addCommandOptions(command, [...moduleOptions, 'directive', 'kernelSourceDir', 'dryRun']);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'add');
@@ -31,8 +23,8 @@ export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void 
       throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.');
     const [target] = await resolveTargets(ctx, { ...options, allKernels: false });
     if (target === undefined) throw new KmodError('MISSING_ARGS', 'no kernel to check dkms.conf against');
-    const result = await withMutation(ctx, () =>
-      addModule(ctx, spec, { target, directives: options.directives }),
+    const result = await withMutation(ctx, (locked) =>
+      addModule(locked, spec, { target, directives: options.directives }),
     );
     if (options.json) writeJson(io, { type: 'result', command: 'add', ...result });
     else if (!options.quiet)

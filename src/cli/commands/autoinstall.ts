@@ -14,7 +14,7 @@ import type { Io } from '../io.ts';
 import { errorRecord, renderError, writeJson } from '../render.ts';
 import { renderInstallOutcomes } from './install.ts';
 import { readSpec } from './module-command.ts';
-import { addCommandOptions, refuseAllOption } from '../global-options.ts';
+import { addCommandOptions, autoinstallOptions, refuseAllOption } from '../global-options.ts';
 
 function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly AutoinstallEntry[]): void {
   if (options.json) {
@@ -80,19 +80,13 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .description(
       'build and install the latest version of every AUTOINSTALL module not yet installed on the kernels given (default: the running kernel)',
     );
-  addCommandOptions(auto, [
-    'kernel',
-    'arch',
-    'allKernels',
-    'jobs',
-    'kernelSourceDir',
-    'requireSignature',
-    'noDepmod',
-  ]);
+  addCommandOptions(auto, [...autoinstallOptions, 'allKernels']);
   refuseAllOption(auto);
   defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) => {
     const targets = await resolveTargets(ctx, options);
-    const entries = await withMutation(ctx, () => autoinstall(ctx, { targets, noDepmod: options.noDepmod }));
+    const entries = await withMutation(ctx, (locked) =>
+      autoinstall(locked, { targets, noDepmod: options.noDepmod }),
+    );
     renderAutoinstall(io, options, entries);
     return planAutoinstallExitCode(entries);
   });
@@ -101,11 +95,11 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('kernel_postinst')
     .alias('kernel-postinst')
     .description('after a kernel is installed: autoinstall for it (-k required)');
-  addCommandOptions(postinst, ['kernel', 'arch', 'jobs', 'kernelSourceDir', 'requireSignature', 'noDepmod']);
+  addCommandOptions(postinst, autoinstallOptions);
   defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) => {
     const target = await oneTarget(ctx, options, 'kernel_postinst');
-    const entries = await withMutation(ctx, () =>
-      autoinstall(ctx, { targets: [target], noDepmod: options.noDepmod }),
+    const entries = await withMutation(ctx, (locked) =>
+      autoinstall(locked, { targets: [target], noDepmod: options.noDepmod }),
     );
     renderAutoinstall(io, options, entries);
     return planAutoinstallExitCode(entries);
@@ -118,7 +112,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
   addCommandOptions(prerm, ['kernel', 'arch']);
   defineAction<[]>(prerm, io, dispatch, async ({ options, ctx }) => {
     const target = await oneTarget(ctx, options, 'kernel_prerm');
-    const outcomes = await withMutation(ctx, () => kernelPrerm(ctx, target));
+    const outcomes = await withMutation(ctx, (locked) => kernelPrerm(locked, target));
     for (const o of outcomes) {
       if (options.json) writeJson(io, { type: 'kernel_prerm', ...o });
       else if (!options.quiet) io.out(`Unbuilt ${o.module}/${o.version} for ${o.kernel} (${o.arch})\n`);
@@ -130,15 +124,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('match')
     .description('install on -k every module installed on --templatekernel')
     .argument('[module]', 'only this module');
-  addCommandOptions(match, [
-    'kernel',
-    'arch',
-    'templateKernel',
-    'jobs',
-    'kernelSourceDir',
-    'requireSignature',
-    'noDepmod',
-  ]);
+  addCommandOptions(match, [...autoinstallOptions, 'templateKernel']);
   defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.templateKernel === undefined) {
       throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {
@@ -149,8 +135,8 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     const target = await oneTarget(ctx, options, 'match');
     const spec = await readSpec(arg, options);
     const module = spec?.kind === 'registered' ? spec.module : undefined;
-    const outcomes = await withMutation(ctx, () =>
-      matchKernel(ctx, { template, target, module, noDepmod: options.noDepmod }),
+    const outcomes = await withMutation(ctx, (locked) =>
+      matchKernel(locked, { template, target, module, noDepmod: options.noDepmod }),
     );
     if (outcomes.length === 0 && !options.json && !options.quiet)
       io.out('There is nothing to be done for this match.\n');

@@ -5,7 +5,7 @@ import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
-import { addCommandOptions, refuseAllOption } from '../global-options.ts';
+import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
 
 export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
   return {
@@ -45,37 +45,11 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
       'build a module for the kernels given (-k, --all-kernels; default the running kernel), in parallel',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'allKernels',
-    'jobs',
-    'force',
-    'directive',
-    'kernelSourceDir',
-    'requireSignature',
-    'dryRun',
-  ]);
+  addCommandOptions(command, [...buildOptions, 'dryRun']);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'build');
-    const outcomes = await onModuleAndKernels(
-      ctx,
-      options,
-      arg,
-      'build',
-      async (module, version, targets) => {
-        return buildModule(ctx, {
-          module,
-          version,
-          targets,
-          force: options.force,
-          directives: options.directives,
-        });
-      },
-    );
+    const outcomes = await onModuleAndKernels(ctx, options, arg, 'build', buildModule);
     renderOutcomes(io, options, outcomes);
     return planBuildExitCode(outcomes);
   });

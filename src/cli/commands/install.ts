@@ -7,7 +7,7 @@ import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
-import { addCommandOptions, refuseAllOption } from '../global-options.ts';
+import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
 
 export function renderInstallOutcomes(
   io: Io,
@@ -60,40 +60,13 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
       'install a module into the kernels given, building it first where needed; --destdir stages it instead',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'allKernels',
-    'jobs',
-    'force',
-    'directive',
-    'kernelSourceDir',
-    'requireSignature',
-    'noDepmod',
-    'destDir',
-    'dryRun',
-  ]);
+  addCommandOptions(command, [...buildOptions, 'noDepmod', 'destDir', 'dryRun']);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'install');
-    const outcomes = await onModuleAndKernels(
-      ctx,
-      options,
-      arg,
-      'install',
-      async (module, version, targets) => {
-        return installModule(ctx, {
-          module,
-          version,
-          targets,
-          force: options.force,
-          directives: options.directives,
-          noDepmod: options.noDepmod,
-          destDir: options.destDir,
-        });
-      },
+    const { noDepmod, destDir } = options;
+    const outcomes = await onModuleAndKernels(ctx, options, arg, 'install', (locked, request) =>
+      installModule(locked, { ...request, noDepmod, destDir }),
     );
     renderInstallOutcomes(io, options, outcomes);
     return planBuildExitCode(outcomes);

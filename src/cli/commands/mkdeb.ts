@@ -6,7 +6,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
-import { addCommandOptions } from '../global-options.ts';
+import { addCommandOptions, buildOptions } from '../global-options.ts';
 
 interface MkdebOptions {
   release: string;
@@ -24,18 +24,7 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the Debian revision', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/deb)')
     .option('--source', 'make the <name>-dkms package that builds the module where it is installed');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'allKernels',
-    'jobs',
-    'force',
-    'directive',
-    'kernelSourceDir',
-    'requireSignature',
-  ]);
+  addCommandOptions(command, buildOptions);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkdebOptions>();
     const result = await onModuleAndKernels(
@@ -43,17 +32,14 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
       options,
       arg,
       'mkdeb',
-      async (module, version, targets) => {
+      (locked, request) => {
         const common = {
-          module,
-          version,
+          ...request,
           release: own.release,
           outDir: own.out,
           sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
         };
-        return own.source === true
-          ? makeDkmsDeb(ctx, common)
-          : makeDebs(ctx, { ...common, targets, directives: options.directives });
+        return own.source === true ? makeDkmsDeb(locked, common) : makeDebs(locked, common);
       },
       own.source === true ? 'none' : 'targets',
     );

@@ -6,7 +6,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
 import { renderPackages } from './package-output.ts';
-import { addCommandOptions } from '../global-options.ts';
+import { addCommandOptions, buildOptions } from '../global-options.ts';
 
 interface MkrpmOptions {
   style: RpmStyle;
@@ -24,34 +24,20 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the package release', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/rpm)')
     .option('--gpg-key <id>', 'sign the packages with this GPG key (rpmsign; GNUPGHOME picks the keyring)');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'allKernels',
-    'jobs',
-    'force',
-    'directive',
-    'kernelSourceDir',
-    'requireSignature',
-  ]);
+  addCommandOptions(command, buildOptions);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkrpmOptions>();
-    const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', async (module, version, targets) => {
-      return makeRpms(ctx, {
-        module,
-        version,
-        targets,
+    const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', (locked, request) =>
+      makeRpms(locked, {
+        ...request,
         release: own.release,
         outDir: own.out,
-        directives: options.directives,
         style: own.style,
         gpgKey: own.gpgKey,
         gnupgHome: process.env['GNUPGHOME'],
         sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
-      });
-    });
+      }),
+    );
     requirePackages(result);
     return renderPackages(io, options, 'rpm', result);
   });

@@ -1,14 +1,11 @@
 import type { ModuleSpec } from '../../commands/module-arg.ts';
 import { readModuleSpec } from '../../commands/module-arg.ts';
-import { addModule } from '../../commands/add.ts';
 import type { Context } from '../../context.ts';
-import type { KernelTarget } from '../../kernel/target.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { KmodError } from '../../errors.ts';
-import { isAdded } from '../../state/read-state.ts';
-import { tree } from '../../state/tree.ts';
-import { access } from 'node:fs/promises';
-import { withMutation } from '../../commands/mutation.ts';
+import { withModule } from '../../commands/module-target.ts';
+import type { LockedContext } from '../../commands/mutation.ts';
+import type { BuildModuleOptions } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { readModuleCommandPlan } from '../../commands/read-module-command.ts';
 import type { Io } from '../io.ts';
@@ -22,60 +19,24 @@ export async function readSpec(
 }
 
 /**
- * The module and version a build or install works on, adding it first when it names a source tree, or a
- * registered source in <sourceTree>/M-V that is not added yet (dkms builds and installs add as needed).
- */
-export async function ensureAdded(
-  ctx: Context,
-  spec: ModuleSpec | undefined,
-  options: GlobalOptions,
-  target: KernelTarget,
-  action: string,
-): Promise<{ module: string; version: string }> {
-  if (spec?.kind === 'source' || spec?.kind === 'archive') {
-    const added = await addModule(ctx, spec, {
-      target,
-      directives: options.directives,
-      ifMissing: true,
-    });
-    return { module: added.module, version: added.version };
-  }
-  if (spec?.kind !== 'registered' || spec.version === undefined) {
-    throw new KmodError('MISSING_ARGS', 'Arguments <module> and <module-version> are not specified.', {
-      hint: `Usage: kmodforge ${action} <module>/<module-version>, -m <module> -v <module-version>, or a source directory`,
-    });
-  }
-  const { module, version } = spec;
-  if (!(await isAdded(ctx.paths, module, version))) {
-    try {
-      await access(tree.source(ctx.paths, module, version));
-    } catch {
-      return { module, version };
-    }
-    await addModule(ctx, spec, { target, directives: options.directives, ifMissing: true });
-  }
-  return { module, version };
-}
-
-/**
- * What build, install and the packaging commands share: the module argument and the kernels are read,
- * then, under the state lock, the module is added if needed and `fn` runs on it.
+ * What build, install and the packaging commands share in the CLI: the module argument and the kernels
+ * are read from the options, then the commands API adds the module if needed and runs `fn` on it under
+ * the state lock, with the module, its version, the kernels and the options every build takes.
  */
 export async function onModuleAndKernels<T>(
   ctx: Context,
   options: GlobalOptions,
   arg: string | undefined,
   action: string,
-  fn: (module: string, version: string, targets: KernelTarget[]) => Promise<T>,
+  fn: (locked: LockedContext, request: BuildModuleOptions) => Promise<T>,
   kernels: 'targets' | 'none' = 'targets',
 ): Promise<T> {
   const spec = await readSpec(arg, options);
   const targets = kernels === 'none' ? [] : await resolveTargets(ctx, options);
-  return withMutation(ctx, async () => {
-    const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-    const { module, version } = await ensureAdded(ctx, spec, options, first, action);
-    return fn(module, version, targets);
-  });
+  const { directives, force } = options;
+  return withModule(ctx, { action, spec, targets, directives }, (locked, module, version) =>
+    fn(locked, { module, version, targets, directives, force }),
+  );
 }
 
 /** A dry run of add, build or install: the plan, printed, with nothing written and no lock taken. */

@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
 import { withMutation } from '../../commands/mutation.ts';
 import { requireModuleVersion } from '../../commands/module-arg.ts';
-import {
-  readBuiltTargets,
-  readRemoveFacts,
-  removeModule,
-  type RemoveMode,
-  type RemoveResult,
-} from '../../commands/remove.ts';
+import { readBuiltTargets, readRemoveFacts, removeModule, type RemoveMode } from '../../commands/remove.ts';
 import { planRemove } from '../../install/remove-plan.ts';
 import { renderPlan } from '../render-plan.ts';
 import { resolveTargets } from '../../commands/targets.ts';
@@ -17,7 +11,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
-import { addCommandOptions } from '../global-options.ts';
+import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
 const descriptions: Record<RemoveMode, string> = {
   uninstall: 'uninstall a module from the kernels given (restoring any module it replaced); it stays built',
@@ -31,16 +25,7 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
     .command(mode)
     .description(descriptions[mode])
     .argument('[module]', 'module/version');
-  addCommandOptions(command, [
-    'module',
-    'moduleVersion',
-    'kernel',
-    'arch',
-    'allKernels',
-    'all',
-    'noDepmod',
-    'dryRun',
-  ]);
+  addCommandOptions(command, [...moduleOptions, 'allKernels', 'all', 'noDepmod', 'dryRun']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const { module, version } = requireModuleVersion(await readSpec(arg, options), mode);
     if (options.all && options.kernels.length > 0)
@@ -48,14 +33,16 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
         'USAGE',
         'You cannot specify a kernel version and also specify --all on the command line.',
       );
-    const run = async (): Promise<RemoveResult | number> => {
+    const readRequest = async (): Promise<Parameters<typeof removeModule>[1]> => {
       await requireAdded(ctx, module, version);
       const targets = options.all
         ? await readBuiltTargets(ctx, module, version)
         : await resolveTargets(ctx, options);
-      const request = { module, version, targets, mode, noDepmod: options.noDepmod };
-      if (!options.dryRun) return removeModule(ctx, request);
-      const plan = planRemove(ctx.paths, await readRemoveFacts(ctx, request));
+      return { module, version, targets, mode, noDepmod: options.noDepmod };
+    };
+    if (options.dryRun) {
+      // A dry run only reads: it takes no lock, so it can show what a running command would do next.
+      const plan = planRemove(ctx.paths, await readRemoveFacts(ctx, await readRequest()));
       return renderPlan(io, options, {
         command: plan.command,
         steps: plan.uninstalled.flatMap(({ target, conf }) =>
@@ -66,10 +53,8 @@ export function registerRemove(program: Command, io: Io, dispatch: Dispatch, mod
         ops: plan.ops,
         depmod: options.noDepmod ? [] : plan.kernels,
       });
-    };
-    // A dry run only reads: it takes no lock, so it can show what a running command would do next.
-    const result = options.dryRun ? await run() : await withMutation(ctx, run);
-    if (typeof result === 'number') return result;
+    }
+    const result = await withMutation(ctx, async (locked) => removeModule(locked, await readRequest()));
     for (const o of result.outcomes) {
       if (options.json) writeJson(io, { type: mode, ...o });
       else if (o.skipped !== undefined && !options.quiet) io.out(`${o.skipped}\n`);

@@ -6,7 +6,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
-import { addCommandOptions } from '../global-options.ts';
+import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
 export function statusRecord(r: StatusRecord): Record<string, unknown> {
   return {
@@ -24,7 +24,7 @@ export function registerStatus(program: Command, io: Io, dispatch: Dispatch): vo
     .command('status')
     .description('show the state of added modules, as dkms status prints it')
     .argument('[module]', 'module or module/version');
-  addCommandOptions(command, ['module', 'moduleVersion', 'kernel', 'arch']);
+  addCommandOptions(command, moduleOptions);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const spec = await readSpec(arg, options);
     const filter = spec?.kind === 'registered' ? { module: spec.module, version: spec.version } : {};

@@ -10,7 +10,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
-import { addCommandOptions } from '../global-options.ts';
+import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
 interface MktarballOptions {
   sourceOnly: boolean | undefined;
@@ -28,7 +28,7 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     .option('--source-only', 'only the source')
     .option('--binaries-only', 'only the built modules, with a dkms.conf stub')
     .option('--archive <file>', 'where to write it (default <dkmstree>/<module>/<version>/tarball/<name>)');
-  addCommandOptions(mk, ['module', 'moduleVersion', 'kernel', 'arch', 'all']);
+  addCommandOptions(mk, [...moduleOptions, 'all']);
   defineAction<[string | undefined]>(mk, io, dispatch, async ({ options, ctx }, arg) => {
     const own = mk.opts<MktarballOptions>();
     const { module, version } = requireModuleVersion(await readSpec(arg, options), 'mktarball');
@@ -65,7 +65,9 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     if (file === undefined)
       throw new KmodError('MISSING_ARGS', 'ldtarball needs a tarball: kmodforge ldtarball <file>');
     const [target = { release: ctx.runningKernel, arch: ctx.hostArch }] = await resolveTargets(ctx, options);
-    const result = await withMutation(ctx, () => loadTarball(ctx, { file, force: options.force, target }));
+    const result = await withMutation(ctx, (locked) =>
+      loadTarball(locked, { file, force: options.force, target }),
+    );
     if (options.json) writeJson(io, { type: 'result', command: 'ldtarball', ...result });
     else if (!options.quiet) {
       io.out(`Loaded ${result.module}/${result.version}\n`);
