@@ -121,25 +121,41 @@ function entryOf(outcome: InstallOutcome): AutoinstallEntry {
   };
 }
 
+/** One module to install for one kernel, after the installs it depends on for that kernel. */
+export interface AutoinstallTask {
+  module: AutoinstallCandidate;
+  target: KernelTarget;
+  id: string;
+  after: string[];
+}
+
+/** What autoinstall will do: the installs in dependency order, and what it already knows fails. */
+export interface AutoinstallPlan {
+  /** /etc/dkms/no-autoinstall exists: nothing is done. */
+  disabled: string | undefined;
+  tasks: AutoinstallTask[];
+  /** Modules that cannot be installed (a dkms.conf that fails, missing BUILD_DEPENDS). */
+  entries: AutoinstallEntry[];
+  /** Kernels that get installs: depmod runs once for each. */
+  kernels: string[];
+}
+
 /**
- * dkms autoinstall for each kernel: the latest version of every AUTOINSTALL module not installed there yet,
- * built and installed in BUILD_DEPENDS order, independent ones in parallel; then one depmod per kernel.
+ * Reads and plans dkms autoinstall for each kernel: the latest version of every AUTOINSTALL module not
+ * installed there yet, with its BUILD_DEPENDS as edges between the installs. Writes nothing.
  */
-export async function autoinstall(
-  ctx: LockedContext,
-  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
-): Promise<AutoinstallEntry[]> {
+export async function readAutoinstallPlan(
+  ctx: Context,
+  options: { targets: readonly KernelTarget[] },
+): Promise<AutoinstallPlan> {
   if (await noAutoinstall(ctx)) {
-    ctx.emit({
-      type: 'info',
-      message: `Automatic installation of modules has been disabled by ${path.join(ctx.paths.etcDkms, 'no-autoinstall')}.`,
-    });
-    return [];
+    const disabled = `Automatic installation of modules has been disabled by ${path.join(ctx.paths.etcDkms, 'no-autoinstall')}.`;
+    return { disabled, tasks: [], entries: [], kernels: [] };
   }
   const latest = await readLatestVersions(ctx);
   const entries: AutoinstallEntry[] = [];
-  const tasks = [];
-  const touched = new Set<string>();
+  const tasks: AutoinstallTask[] = [];
+  const kernels = new Set<string>();
   for (const target of options.targets) {
     const installed = new Set<string>();
     const candidates: AutoinstallCandidate[] = [];
@@ -179,30 +195,51 @@ export async function autoinstall(
     }
     const id = (module: string): string => `${module}@${target.release}/${target.arch}`;
     for (const c of runnable) {
-      touched.add(target.release);
+      kernels.add(target.release);
       tasks.push({
-        id: id(c.module),
-        after: c.depends.filter((d) => !installed.has(d)).map(id),
-        run: async (jobs: number) => {
-          const [outcome] = await installModule(ctx, {
-            module: c.module,
-            version: c.version,
-            targets: [target],
-            force: false,
-            directives: [],
-            noDepmod: true,
-            budget: jobs,
-          });
-          if (outcome?.status === 'failed')
-            throw outcome.error ?? new KmodError('INSTALL_FAILED', `${c.module}/${c.version} failed`);
-          if (outcome === undefined) throw new Error('install returned nothing');
-          return entryOf(outcome);
-        },
         module: c,
         target,
+        id: id(c.module),
+        after: c.depends.filter((d) => !installed.has(d)).map(id),
       });
     }
   }
+  return { disabled: undefined, tasks, entries, kernels: [...kernels] };
+}
+
+/**
+ * dkms autoinstall for each kernel: the plan's installs, in BUILD_DEPENDS order, independent ones in
+ * parallel; then one depmod per kernel.
+ */
+export async function autoinstall(
+  ctx: LockedContext,
+  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
+): Promise<AutoinstallEntry[]> {
+  const plan = await readAutoinstallPlan(ctx, options);
+  if (plan.disabled !== undefined) {
+    ctx.emit({ type: 'info', message: plan.disabled });
+    return [];
+  }
+  const entries = [...plan.entries];
+  const tasks = plan.tasks.map((task) => ({
+    ...task,
+    run: async (jobs: number) => {
+      const { module, version } = task.module;
+      const [outcome] = await installModule(ctx, {
+        module,
+        version,
+        targets: [task.target],
+        force: false,
+        directives: [],
+        noDepmod: true,
+        budget: jobs,
+      });
+      if (outcome?.status === 'failed')
+        throw outcome.error ?? new KmodError('INSTALL_FAILED', `${module}/${version} failed`);
+      if (outcome === undefined) throw new Error('install returned nothing');
+      return entryOf(outcome);
+    },
+  }));
   const outcomes = await runTasks(tasks, ctx.jobs);
   for (const [i, outcome] of outcomes.entries()) {
     const task = tasks[i];
@@ -219,8 +256,27 @@ export async function autoinstall(
       entries.push({ ...base, result: 'failed', error: outcome.error, missing: [] });
     } else entries.push({ ...base, result: 'missing-deps', error: undefined, missing: task.module.depends });
   }
-  if (!options.noDepmod) for (const kernel of touched) await runDepmod(ctx.paths, kernel, ctx.emit);
+  if (!options.noDepmod) for (const kernel of plan.kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
   return entries;
+}
+
+/** The steps of an autoinstall plan, as a dry run lists them. */
+export function describeAutoinstallPlan(plan: AutoinstallPlan): string[] {
+  if (plan.disabled !== undefined) return [plan.disabled];
+  const where = (e: { module: string; version: string; kernel: string; arch: string }): string =>
+    `${e.module}/${e.version} for ${e.kernel} (${e.arch})`;
+  return [
+    ...plan.tasks.map((t) => {
+      const after = t.after.map((id) => id.split('@')[0]).join(', ');
+      const what = where({ ...t.module, kernel: t.target.release, arch: t.target.arch });
+      return `build and install ${what}${after === '' ? '' : `, after ${after}`}`;
+    }),
+    ...plan.entries.map((e) =>
+      e.result === 'missing-deps'
+        ? `skip ${where(e)}: missing dependencies ${e.missing.join(' ')}`
+        : `fail ${where(e)}: ${e.error?.message ?? ''}`,
+    ),
+  ];
 }
 
 export function planAutoinstallExitCode(entries: readonly AutoinstallEntry[]): number {

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
-import { autoinstall, planAutoinstallExitCode, type AutoinstallEntry } from '../../commands/autoinstall.ts';
-import { kernelPrerm } from '../../commands/kernel-hooks.ts';
-import { matchKernel } from '../../commands/match.ts';
+import {
+  autoinstall,
+  describeAutoinstallPlan,
+  planAutoinstallExitCode,
+  readAutoinstallPlan,
+  type AutoinstallEntry,
+} from '../../commands/autoinstall.ts';
+import { kernelPrerm, readKernelPrermPlan } from '../../commands/kernel-hooks.ts';
+import { matchKernel, planMatchCommand } from '../../commands/match.ts';
 import { withMutation } from '../../commands/mutation.ts';
 import { planBuildExitCode } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
@@ -13,6 +19,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, renderError, writeJson } from '../render.ts';
 import { renderInstallOutcomes } from './install.ts';
+import { renderPlan } from '../render-plan.ts';
 import { readSpec } from './module-command.ts';
 import { addCommandOptions, autoinstallOptions, refuseAllOption } from '../global-options.ts';
 
@@ -74,44 +81,67 @@ async function oneTarget(ctx: Context, options: GlobalOptions, action: string): 
   return target;
 }
 
+/** autoinstall and kernel_postinst: the plan as a dry run, or its installs under the state lock. */
+async function runAutoinstall(
+  ctx: Context,
+  io: Io,
+  options: GlobalOptions,
+  action: string,
+  targets: KernelTarget[],
+): Promise<number> {
+  if (options.dryRun) {
+    const plan = await readAutoinstallPlan(ctx, { targets });
+    return renderPlan(io, options, {
+      command: `${action} -k ${targets.map((t) => t.release).join(' -k ')}`,
+      steps: describeAutoinstallPlan(plan),
+      ops: [],
+      depmod: options.noDepmod ? [] : plan.kernels,
+    });
+  }
+  const entries = await withMutation(ctx, (locked) =>
+    autoinstall(locked, { targets, noDepmod: options.noDepmod }),
+  );
+  renderAutoinstall(io, options, entries);
+  return planAutoinstallExitCode(entries);
+}
+
 export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch): void {
   const auto = program
     .command('autoinstall')
     .description(
       'build and install the latest version of every AUTOINSTALL module not yet installed on the kernels given (default: the running kernel)',
     );
-  addCommandOptions(auto, [...autoinstallOptions, 'allKernels']);
+  addCommandOptions(auto, [...autoinstallOptions, 'allKernels', 'dryRun']);
   refuseAllOption(auto);
-  defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) => {
-    const targets = await resolveTargets(ctx, options);
-    const entries = await withMutation(ctx, (locked) =>
-      autoinstall(locked, { targets, noDepmod: options.noDepmod }),
-    );
-    renderAutoinstall(io, options, entries);
-    return planAutoinstallExitCode(entries);
-  });
+  defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) =>
+    runAutoinstall(ctx, io, options, 'autoinstall', await resolveTargets(ctx, options)),
+  );
 
   const postinst = program
     .command('kernel_postinst')
     .alias('kernel-postinst')
     .description('after a kernel is installed: autoinstall for it (-k required)');
-  addCommandOptions(postinst, autoinstallOptions);
-  defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) => {
-    const target = await oneTarget(ctx, options, 'kernel_postinst');
-    const entries = await withMutation(ctx, (locked) =>
-      autoinstall(locked, { targets: [target], noDepmod: options.noDepmod }),
-    );
-    renderAutoinstall(io, options, entries);
-    return planAutoinstallExitCode(entries);
-  });
+  addCommandOptions(postinst, [...autoinstallOptions, 'dryRun']);
+  defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) =>
+    runAutoinstall(ctx, io, options, 'kernel_postinst', [await oneTarget(ctx, options, 'kernel_postinst')]),
+  );
 
   const prerm = program
     .command('kernel_prerm')
     .alias('kernel-prerm')
     .description('before a kernel is removed: unbuild every module built for it (-k required)');
-  addCommandOptions(prerm, ['kernel', 'arch']);
+  addCommandOptions(prerm, ['kernel', 'arch', 'dryRun']);
   defineAction<[]>(prerm, io, dispatch, async ({ options, ctx }) => {
     const target = await oneTarget(ctx, options, 'kernel_prerm');
+    if (options.dryRun) {
+      const parts = await readKernelPrermPlan(ctx, target);
+      return renderPlan(io, options, {
+        command: `kernel_prerm -k ${target.release}`,
+        steps: [],
+        ops: parts.flatMap((p) => p.plan.ops),
+        depmod: parts.some((p) => p.plan.kernels.length > 0) ? [target.release] : [],
+      });
+    }
     const outcomes = await withMutation(ctx, (locked) => kernelPrerm(locked, target));
     for (const o of outcomes) {
       if (options.json) writeJson(io, { type: 'kernel_prerm', ...o });
@@ -124,7 +154,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('match')
     .description('install on -k every module installed on --templatekernel')
     .argument('[module]', 'only this module');
-  addCommandOptions(match, [...autoinstallOptions, 'templateKernel']);
+  addCommandOptions(match, [...autoinstallOptions, 'templateKernel', 'dryRun']);
   defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.templateKernel === undefined) {
       throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {
@@ -135,9 +165,9 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     const target = await oneTarget(ctx, options, 'match');
     const spec = await readSpec(arg, options);
     const module = spec?.kind === 'registered' ? spec.module : undefined;
-    const outcomes = await withMutation(ctx, (locked) =>
-      matchKernel(locked, { template, target, module, noDepmod: options.noDepmod }),
-    );
+    const request = { template, target, module, noDepmod: options.noDepmod };
+    if (options.dryRun) return renderPlan(io, options, await planMatchCommand(ctx, request));
+    const outcomes = await withMutation(ctx, (locked) => matchKernel(locked, request));
     if (outcomes.length === 0 && !options.json && !options.quiet)
       io.out('There is nothing to be done for this match.\n');
     renderInstallOutcomes(io, options, outcomes);

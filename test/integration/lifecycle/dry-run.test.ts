@@ -83,6 +83,25 @@ describe('--dry-run', () => {
     expect(forced).toContain(`  install ${t.installedKo(kernel, 'kmf_simple')} (replacing the file there)\n`);
   });
 
+  it('autoinstall, kernel_postinst, kernel_prerm and match list their installs and removals', async () => {
+    const where = `kmf-simple/1.0 for ${other} (${arch})`;
+    for (const action of ['autoinstall', 'kernel_postinst']) {
+      expect(await dryRun(action, '-k', other)).toBe(
+        `Dry run of ${action} -k ${other}: nothing is changed.\n  build and install ${where}\n  run depmod for ${other}\n`,
+      );
+    }
+    expect(await dryRun('autoinstall', '-k', kernel)).toBe(
+      `Dry run of autoinstall -k ${kernel}: nothing is changed.\n  nothing to do\n`,
+    );
+    const prerm = await dryRun('kernel_prerm', '-k', kernel);
+    expect(prerm).toContain(`  remove ${t.installedKo(kernel, 'kmf_simple')}\n`);
+    expect(prerm).toContain(`  remove ${t.dkmsTree}/kmf-simple/1.0/${kernel}/${arch}\n`);
+    expect(prerm).toContain(`  run depmod for ${kernel}\n`);
+    const match = await dryRun('match', '--templatekernel', kernel, '-k', other);
+    expect(match).toContain(`  build ${where} in `);
+    expect(match).toContain(`  then install ${where}: ${t.installedKo(other, 'kmf_simple')}\n`);
+  });
+
   it('uninstall, unbuild and remove list what they would change', async () => {
     const ko = t.installedKo(kernel, 'kmf_simple');
     const link = `${t.dkmsTree}/kmf-simple/kernel-${kernel}-${arch}`;
