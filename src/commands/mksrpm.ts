@@ -1,4 +1,4 @@
-import { chmod, copyFile, readFile, realpath, rename, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, lstat, readFile, realpath, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readConfText } from '../conf/read.ts';
 import type { Context } from '../context.ts';
@@ -24,6 +24,7 @@ import { withTempDir } from '../state/temp-dir.ts';
 import { reproducibleTarOptions } from '../package/tarball/archive.ts';
 import { readTree } from '../state/walk-tree.ts';
 import { makeDirs } from '../state/fs.ts';
+import type { CommandPlan } from './command-plan.ts';
 
 export interface MksrpmOptions {
   module: string;
@@ -62,9 +63,10 @@ const moduleLicense = /MODULE_LICENSE\s*\(\s*"([^"]*)"\s*\)/g;
 /** Walks the module source (without following links) for its newest mtime and its modules' licenses. */
 async function readSourceFacts(dir: string): Promise<SourceFacts> {
   const facts: SourceFacts = { newestMtime: 0, licenses: [] };
-  for (const { path: file, stats } of await readTree(dir)) {
+  for (const { path: file, kind } of await readTree(dir)) {
+    const stats = await lstat(file);
     facts.newestMtime = Math.max(facts.newestMtime, Math.floor(stats.mtimeMs / 1000));
-    if (stats.isFile() && file.toString('latin1').endsWith('.c')) {
+    if (kind === 'file' && file.toString('latin1').endsWith('.c')) {
       for (const m of (await readFile(file, 'latin1')).matchAll(moduleLicense))
         facts.licenses.push(m[1] ?? '');
     }
@@ -93,13 +95,10 @@ async function readShippedFile(url: URL, name: string): Promise<string> {
 }
 
 /**
- * kmodforge mksrpm: a source RPM of a registered module (its source tree with dkms.conf and patches/, a
- * generated spec and kmod-build.sh) that `rpmbuild --rebuild` turns into kmod-<module>-<kernel> packages
- * on any rpm system, without kmodforge or dkms. The same source and SOURCE_DATE_EPOCH give the same bytes.
+ * The source directory of a registered module, with its dkms.conf readable: what mksrpm packs. Exit 2
+ * when the source is gone, whatever the state tree says.
  */
-export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promise<MksrpmResult> {
-  const { module, version, release } = options;
-  checkRpmRelease(release);
+async function readPackagedSource(ctx: Context, module: string, version: string): Promise<string> {
   await requireAdded(ctx, module, version);
   let source: string;
   try {
@@ -111,8 +110,45 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
       `The source of ${module}/${version} is missing: ${tree.source(ctx.paths, module, version)}`,
     );
   }
+  await readConfText(path.join(source, 'dkms.conf'));
+  return source;
+}
+
+/** Where the .src.rpm goes: `<out>/<name>-kmod-<version>-<release>.src.rpm`. */
+function planSrpmPath(
+  ctx: Context,
+  options: Pick<MksrpmOptions, 'module' | 'version' | 'release' | 'outDir'>,
+): string {
+  const { module, version, release } = options;
+  const outDir = path.resolve(options.outDir ?? path.join(tree.version(ctx.paths, module, version), 'rpm'));
+  return path.join(outDir, planSrpmFileName({ name: module, version, release }));
+}
+
+/** What mksrpm would do, with nothing written: the source it packs, and the .src.rpm it writes. */
+export async function readMksrpmPlan(
+  ctx: Context,
+  options: Pick<MksrpmOptions, 'module' | 'version' | 'release' | 'outDir'>,
+): Promise<CommandPlan> {
+  checkRpmRelease(options.release);
+  const source = await readPackagedSource(ctx, options.module, options.version);
+  return {
+    command: `mksrpm ${options.module}/${options.version}`,
+    steps: [`pack the source ${source} with its dkms.conf`, `write ${planSrpmPath(ctx, options)}`],
+    ops: [],
+    depmod: [],
+  };
+}
+
+/**
+ * kmodforge mksrpm: a source RPM of a registered module (its source tree with dkms.conf and patches/, a
+ * generated spec and kmod-build.sh) that `rpmbuild --rebuild` turns into kmod-<module>-<kernel> packages
+ * on any rpm system, without kmodforge or dkms. The same source and SOURCE_DATE_EPOCH give the same bytes.
+ */
+export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promise<MksrpmResult> {
+  const { module, version, release } = options;
+  checkRpmRelease(release);
+  const source = await readPackagedSource(ctx, module, version);
   const confPath = path.join(source, 'dkms.conf');
-  await readConfText(confPath);
   const facts = await readSourceFacts(source);
   const date = options.sourceDateEpoch ?? facts.newestMtime;
   const license = options.license ?? planLicense(facts.licenses);
@@ -170,9 +206,9 @@ export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promi
       { env: baseEnv({ HOME: top, SOURCE_DATE_EPOCH: String(date), TZ: 'UTC' }), cwd: top },
     );
     const name = planSrpmFileName(specInput);
-    const outDir = path.resolve(options.outDir ?? path.join(tree.version(ctx.paths, module, version), 'rpm'));
+    const srpm = planSrpmPath(ctx, options);
+    const outDir = path.dirname(srpm);
     await makeDirs(outDir);
-    const srpm = path.join(outDir, name);
     const staging = path.join(outDir, `.${name}.${process.pid}.tmp`);
     await copyFile(path.join(top, 'SRPMS', name), staging);
     await rename(staging, srpm);

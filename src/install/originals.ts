@@ -1,27 +1,18 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { findModuleFile } from '../state/module-file.ts';
 import { moduleSuffixes } from '../state/module-name.ts';
+import { isDir } from '../state/fs.ts';
+import { readTree } from '../state/walk-tree.ts';
 
 /** Every file named <name>.ko[.gz|.xz|.zst] under a kernel's module tree, not following symlinks (build, source). */
 export async function findModulesNamed(kernelTree: string, name: string): Promise<string[]> {
+  if (!(await isDir(kernelTree))) return [];
   const wanted = new Set(moduleSuffixes.map((s) => `${name}${s}`));
-  const found: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && wanted.has(entry.name)) found.push(full);
-    }
-  };
-  await walk(kernelTree);
-  return found.sort();
+  return (await readTree(kernelTree))
+    .filter((e) => e.kind === 'file' && wanted.has(path.basename(e.path.toString())))
+    .map((e) => e.path.toString())
+    .sort();
 }
 
 export type OriginalModule =

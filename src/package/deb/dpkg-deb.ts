@@ -18,7 +18,8 @@ export interface DebContents {
 /** Sum of file sizes in KiB (rounded up per file), as dpkg-gencontrol's Installed-Size. */
 export async function readInstalledSize(root: string): Promise<number> {
   let total = 0;
-  for (const { stats } of await readTree(root)) total += stats.isFile() ? Math.ceil(stats.size / 1024) : 1;
+  for (const entry of await readTree(root))
+    total += entry.kind === 'file' ? Math.ceil((await lstat(entry.path)).size / 1024) : 1;
   return total;
 }
 
@@ -46,8 +47,8 @@ export async function runDpkgDeb(options: {
   await makeDirs(debian);
   // md5sums names files by their bytes, as dpkg does.
   const sums: Buffer[] = [];
-  for (const { path: file, relative, stats } of await readTree(root)) {
-    if (!stats.isFile() || relative.toString('latin1').startsWith('DEBIAN/')) continue;
+  for (const { path: file, relative, kind } of await readTree(root)) {
+    if (kind !== 'file' || relative.toString('latin1').startsWith('DEBIAN/')) continue;
     const md5 = createHash('md5')
       .update(await readFile(file))
       .digest('hex');
@@ -59,8 +60,8 @@ export async function runDpkgDeb(options: {
     await writeFile(path.join(debian, name), text);
     await chmod(path.join(debian, name), 0o755);
   }
-  const top = { path: Buffer.from(root), stats: await lstat(root) };
-  for (const { path: file, stats } of [...(await readTree(root)), top]) {
+  for (const file of [...(await readTree(root)).map((e) => e.path), Buffer.from(root)]) {
+    const stats = await lstat(file);
     if (!stats.isSymbolicLink()) {
       await chmod(file, stats.isDirectory() || (stats.mode & 0o111) !== 0 ? 0o755 : 0o644);
       await utimes(file, options.sourceDateEpoch, options.sourceDateEpoch);
