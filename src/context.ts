@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { readKernel, type KernelInfo } from './kernel/discover.ts';
 import { readKmodforgeConfig, type KmodforgeConfig } from './config/kmodforge-config.ts';
 import { readDistro, type Distro } from './conf/distro.ts';
 import { readFrameworkConf, type FrameworkConf } from './config/framework-conf.ts';
@@ -41,6 +42,11 @@ export interface Context {
    * index (from KMODFORGE_TEST_KILL_AFTER_OP), to prove that any interruption is recovered.
    */
   killAfterOp: number | undefined;
+  /**
+   * Kernels read during this command, by release: a command reads each kernel once, since nothing it
+   * does changes a kernel's headers or .config (see readContextKernel).
+   */
+  kernels: Map<string, Promise<KernelInfo>>;
 }
 
 export interface ContextOptions extends PathOptions {
@@ -85,5 +91,16 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
     jobs: options.jobs ?? config.jobs ?? parallelJobs ?? os.availableParallelism(),
     emit: options.emit ?? (() => undefined),
     killAfterOp: options.killAfterOp,
+    kernels: new Map(),
   };
+}
+
+/** A kernel as this command sees it: read once (headers, .config facts), then shared by every step. */
+export function readContextKernel(ctx: Context, release: string): Promise<KernelInfo> {
+  let kernel = ctx.kernels.get(release);
+  if (kernel === undefined) {
+    kernel = readKernel(ctx.paths, release, ctx.config.flavorRules);
+    ctx.kernels.set(release, kernel);
+  }
+  return kernel;
 }

@@ -2,9 +2,8 @@ import { realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { readModuleConf } from '../conf/read.ts';
-import type { Context } from '../context.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
-import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { replaceDir, stagingName, symlinkAtomic } from '../state/atomic.ts';
 import { copyTree } from '../state/copy-tree.ts';
@@ -61,7 +60,7 @@ export async function readAddPlan(
   let module: string;
   let version: string;
   if (spec.kind === 'source') {
-    const kernel = await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules);
+    const kernel = await readContextKernel(ctx, options.target.release);
     const conf = await readModuleConf({
       confPath: path.join(spec.dir, 'dkms.conf'),
       paths: ctx.paths,
@@ -135,7 +134,7 @@ export async function addModule(
   const conf = await readModuleConf({
     confPath: path.join(sourceDir, 'dkms.conf'),
     paths: ctx.paths,
-    kernel: await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules),
+    kernel: await readContextKernel(ctx, options.target.release),
     arch: options.target.arch,
     distro: ctx.distro,
     runningKernel: ctx.runningKernel,

@@ -9,9 +9,8 @@ import { runBuild, type BuildResult } from '../build/run-build.ts';
 import { runTasks } from '../build/schedule.ts';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { planConfVariables } from '../conf/read.ts';
-import type { Context } from '../context.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import { KmodError, exitCodes } from '../errors.ts';
-import { readKernel } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
@@ -104,7 +103,7 @@ export async function prepareBuild(
     seconds: undefined,
     result: undefined,
   };
-  const kernel = await readKernel(ctx.paths, target.release, ctx.config.flavorRules);
+  const kernel = await readContextKernel(ctx, target.release);
   if (
     !request.force &&
     (await isDir(tree.builtModules(ctx.paths, module, version, target.release, target.arch)))

@@ -3,9 +3,9 @@ import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { ModuleConf } from '../conf/module-conf.ts';
 import { readModuleConf } from '../conf/read.ts';
-import type { Context } from '../context.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
-import { discoverKernels, readKernel } from '../kernel/discover.ts';
+import { discoverKernels } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { planPrivateTree } from '../build/build-plan.ts';
 
@@ -55,7 +55,7 @@ export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<
   }
   const resolved: ResolvedConf[] = [];
   for (const target of targets) {
-    const kernel = await readKernel(ctx.paths, target.release, ctx.config.flavorRules);
+    const kernel = await readContextKernel(ctx, target.release);
     if (kernel.headersDir === undefined) {
       ctx.emit({
         type: 'warning',

@@ -13,14 +13,44 @@ import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 import {
   defaultPackager,
+  describeUserland,
   planOutDir,
+  planPackageInput,
+  readPackageBuilds,
   stageForPackages,
   type PackageOptions,
+  type PackageRequest,
   type PackageResult,
 } from './mkrpm.ts';
+import type { CommandPlan } from './command-plan.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { makeDirs } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
+
+/**
+ * `<name>-common`, the package of the userland every modules package depends on (dpkg does not let two
+ * packages own one file), for the arch of the first kernel packaged. Pure.
+ */
+export function planCommonDeb(
+  options: Pick<PackageOptions, 'module' | 'version' | 'release'>,
+  machineArch: string,
+): { name: string; version: string; arch: string; fileName: string } {
+  const name = debSafe(`${options.module}-common`);
+  const version = `${options.version}-${options.release}`;
+  const arch = machineToDebianArch(machineArch);
+  return { name, version, arch, fileName: `${name}_${version}_${arch}.deb` };
+}
+
+/** `<name>-dkms`, the source package of mkdeb --source (Architecture: all). Pure. */
+export function planDkmsDeb(options: Pick<PackageOptions, 'module' | 'version' | 'release'>): {
+  name: string;
+  version: string;
+  fileName: string;
+} {
+  const name = debSafe(`${options.module}-dkms`);
+  const version = `${options.version}-${options.release}`;
+  return { name, version, fileName: `${name}_${version}_all.deb` };
+}
 
 /**
  * mkdeb: one `<name>-modules-<kernel>` .deb per kernel, depending on that kernel's linux-image package,
@@ -37,21 +67,24 @@ export async function makeDebs(ctx: LockedContext, options: PackageOptions): Pro
     );
     const maintainer = ctx.config.maintainer ?? defaultPackager;
     const packages = [];
-    // dpkg does not let two packages own one file, so the userland goes into <name>-common, which every
-    // modules package depends on.
-    const common = debSafe(`${options.module}-common`);
-    const debVersion = `${options.version}-${options.release}`;
     const first = staged[0];
-    if (userland !== undefined && first !== undefined) {
-      const arch = machineToDebianArch(first.target.arch);
+    const common =
+      userland === undefined || first === undefined ? undefined : planCommonDeb(options, first.target.arch);
+    if (userland !== undefined && first !== undefined && common !== undefined) {
       const file = await runDpkgDeb({
         root: userland.root,
-        docName: common,
-        out: path.join(outDir, `${common}_${debVersion}_${arch}.deb`),
+        docName: common.name,
+        out: path.join(outDir, common.fileName),
         sourceDateEpoch: epoch,
         contents: {
           control: planDebControl({
-            identity: { package: common, version: debVersion, arch, depends: [], fileName: '' },
+            identity: {
+              package: common.name,
+              version: common.version,
+              arch: common.arch,
+              depends: [],
+              fileName: '',
+            },
             source: debSafe(options.module),
             maintainer,
             section: 'utils',
@@ -61,17 +94,17 @@ export async function makeDebs(ctx: LockedContext, options: PackageOptions): Pro
           }),
           scripts: {},
           copyright: planCopyright(options.module, first.license),
-          changelog: planChangelog(debSafe(options.module), debVersion, maintainer, epoch),
+          changelog: planChangelog(debSafe(options.module), common.version, maintainer, epoch),
         },
       });
-      packages.push({ kernel: undefined, arch: first.target.arch, name: common, file });
+      packages.push({ kernel: undefined, arch: first.target.arch, name: common.name, file });
     }
     for (const kernel of staged) {
       const base = planDebIdentity(kernel.input);
       const identity =
-        userland === undefined
+        common === undefined
           ? base
-          : { ...base, depends: [...base.depends, `${common} (= ${debVersion})`] };
+          : { ...base, depends: [...base.depends, `${common.name} (= ${common.version})`] };
       const flavor = kernel.input.kernel.flavor === '' ? '' : `, ${kernel.input.kernel.flavor} flavor`;
       const scripts = planDepmodScripts(kernel.target.release);
       const file = await runDpkgDeb({
@@ -115,7 +148,7 @@ export async function makeDkmsDeb(
   options: Pick<PackageOptions, 'module' | 'version' | 'release' | 'outDir' | 'sourceDateEpoch'>,
 ): Promise<PackageResult> {
   await requireAdded(ctx, options.module, options.version);
-  const version = `${options.version}-${options.release}`;
+  const { name: pkg, version, fileName } = planDkmsDeb(options);
   parseDebianVersion(version);
   return withTempDir('kmodforge-mkdeb-', async (work) => {
     const source = await realpath(tree.sourceLink(ctx.paths, options.module, options.version));
@@ -125,11 +158,10 @@ export async function makeDkmsDeb(
     await copyTree(source, dest);
     const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
     const maintainer = ctx.config.maintainer ?? defaultPackager;
-    const pkg = debSafe(`${options.module}-dkms`);
     const file = await runDpkgDeb({
       root,
       docName: pkg,
-      out: path.join(planOutDir(ctx, options, 'deb'), `${pkg}_${version}_all.deb`),
+      out: path.join(planOutDir(ctx, options, 'deb'), fileName),
       sourceDateEpoch: epoch,
       contents: {
         control: planDebControl({
@@ -154,4 +186,55 @@ export async function makeDkmsDeb(
     });
     return { builds: [], packages: [{ kernel: undefined, arch: 'all', name: pkg, file }] };
   });
+}
+
+/**
+ * What mkdeb would do, with nothing built or written: the builds still needed, the userland build, then
+ * every .deb it would write (<name>-common first when the module has a userland, then each kernel's).
+ */
+export async function readMkdebPlan(
+  ctx: Context,
+  request: PackageRequest & Pick<PackageOptions, 'release' | 'outDir'>,
+): Promise<CommandPlan> {
+  const builds = await readPackageBuilds(ctx, request);
+  const options = { ...request, module: builds.module, version: builds.version };
+  parseDebianVersion(`${options.version}-${options.release}`);
+  const outDir = planOutDir(ctx, options, 'deb');
+  const [first] = builds.packaged;
+  // The file names depend on the kernel and the release, not on the modules.
+  const files = [
+    ...(builds.userland === undefined || first === undefined
+      ? []
+      : [planCommonDeb(options, first.arch).fileName]),
+    ...builds.packaged.map(
+      (target) => planDebIdentity(planPackageInput(options, target, ctx.config.flavorRules, [])).fileName,
+    ),
+  ];
+  return {
+    command: `mkdeb ${options.module}/${options.version}`,
+    steps: [
+      ...builds.steps,
+      ...describeUserland(options.module, options.version, builds.userland),
+      ...files.map((file) => `write ${path.join(outDir, file)}`),
+    ],
+    ops: [],
+    depmod: [],
+  };
+}
+
+/** What mkdeb --source would do, with nothing written: the add it needs, then the <name>-dkms package. */
+export async function readDkmsDebPlan(
+  ctx: Context,
+  request: Omit<PackageRequest, 'targets'> & Pick<PackageOptions, 'release' | 'outDir'>,
+): Promise<CommandPlan> {
+  const builds = await readPackageBuilds(ctx, { ...request, targets: [] });
+  const options = { ...request, module: builds.module, version: builds.version };
+  const deb = planDkmsDeb(options);
+  parseDebianVersion(deb.version);
+  return {
+    command: `mkdeb --source ${options.module}/${options.version}`,
+    steps: [...builds.steps, `write ${path.join(planOutDir(ctx, options, 'deb'), deb.fileName)}`],
+    ops: [],
+    depmod: [],
+  };
 }

@@ -1,9 +1,11 @@
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
-import type { Context } from '../context.ts';
+import type { Userland } from '../conf/module-conf.ts';
+import { readModuleConf } from '../conf/read.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { stageModules } from '../install/stage.ts';
-import { parseKernelRelease } from '../kernel/release.ts';
+import { parseKernelRelease, type FlavorRule } from '../kernel/release.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import {
   planRpmIdentity,
@@ -26,9 +28,13 @@ import { stageUserland, type StagedFile } from '../package/userland.ts';
 import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 import { compareRpmVersions } from '../version/rpm.ts';
-import { ensureBuilt, type BuildOutcome } from './build.ts';
+import { ensureBuilt, prepareBuild, type BuildOutcome } from './build.ts';
 import { withTempDir } from '../state/temp-dir.ts';
-import { makeDirs } from '../state/fs.ts';
+import { exists, makeDirs } from '../state/fs.ts';
+import { isAdded } from '../state/read-state.ts';
+import { describeAddPlan, readAddPlan, type AddPlan } from './add.ts';
+import type { CommandPlan } from './command-plan.ts';
+import { requireModuleVersion, type ModuleSpec } from './module-arg.ts';
 import type { LockedContext } from './mutation.ts';
 
 export interface PackageOptions {
@@ -109,17 +115,32 @@ export async function stageForPackages(
       stageDir,
       systemPaths: modules.map((m) => m.systemPath),
       license: planLicense(await Promise.all(modules.map((m) => readModuleLicense(m.file)))),
-      input: {
-        name: options.module,
-        version: options.version,
-        release: options.release,
-        kernel: parseKernelRelease(target.release, ctx.config.flavorRules),
-        arch: target.arch,
-        modules: modules.map((m) => m.name),
-      },
+      input: planPackageInput(
+        options,
+        target,
+        ctx.config.flavorRules,
+        modules.map((m) => m.name),
+      ),
     });
   }
   return { builds, staged, userland };
+}
+
+/** The inputs of one kernel's packages: the module, the release, the kernel parsed into its flavor. Pure. */
+export function planPackageInput(
+  options: Pick<PackageOptions, 'module' | 'version' | 'release'>,
+  target: KernelTarget,
+  flavorRules: readonly FlavorRule[],
+  modules: readonly string[],
+): PackageInput {
+  return {
+    name: options.module,
+    version: options.version,
+    release: options.release,
+    kernel: parseKernelRelease(target.release, flavorRules),
+    arch: target.arch,
+    modules,
+  };
 }
 
 /** Userland files built once and staged under `root`, for every package of the command. */
@@ -137,6 +158,32 @@ function describe(input: PackageInput): { summary: string; description: string }
 }
 
 /**
+ * The kernels the kmod style's meta packages follow: the newest of each flavor and arch, in the order of
+ * their first kernel. Pure.
+ */
+export function planNewestPerFlavor<T extends { target: KernelTarget; input: PackageInput }>(
+  kernels: readonly T[],
+): T[] {
+  const newest = new Map<string, T>();
+  for (const kernel of kernels) {
+    const key = `${kernel.input.kernel.flavor}/${kernel.target.arch}`;
+    const current = newest.get(key);
+    // rpm's order of kernel-uname-r, as dnf sees it; sort -V puts 5.14.0-362.el9 after 362.8.1.el9_3.
+    if (current === undefined || compareRpmVersions(kernel.target.release, current.target.release) > 0)
+      newest.set(key, kernel);
+  }
+  return [...newest.values()];
+}
+
+/** Checks mkrpm's --release and --gpg-key before anything is built or planned. */
+function checkRpmOptions(options: { release: string; gpgKey: string | undefined }): void {
+  // Both become words of a spec file and an rpm macro: a newline or a leading "-" must not reach them.
+  checkRpmRelease(options.release);
+  if (options.gpgKey !== undefined && !/^[^\s-][^\n\r\t%]*$/.test(options.gpgKey))
+    throw new KmodError('USAGE', `--gpg-key "${options.gpgKey}": expected a key ID, fingerprint or user ID`);
+}
+
+/**
  * mkrpm: one binary RPM per kernel in the chosen naming style, made from the same staged files that
  * `install --destdir` produces, plus (kmod style) a meta package per flavor that requires the newest
  * kernel's package. Optionally signed with a GPG key.
@@ -145,10 +192,7 @@ export async function makeRpms(
   ctx: LockedContext,
   options: PackageOptions & { style: RpmStyle; gpgKey: string | undefined; gnupgHome: string | undefined },
 ): Promise<PackageResult> {
-  // Both become words of a spec file and an rpm macro: a newline or a leading "-" must not reach them.
-  checkRpmRelease(options.release);
-  if (options.gpgKey !== undefined && !/^[^\s-][^\n\r\t%]*$/.test(options.gpgKey))
-    throw new KmodError('USAGE', `--gpg-key "${options.gpgKey}": expected a key ID, fingerprint or user ID`);
+  checkRpmOptions(options);
   return withTempDir('kmodforge-mkrpm-', async (work) => {
     const { builds, staged, userland } = await stageForPackages(ctx, options, work);
     const outDir = planOutDir(ctx, options, 'rpm');
@@ -188,16 +232,8 @@ export async function makeRpms(
     };
     for (const kernel of staged) await build(planRpmIdentity(options.style, kernel.input), kernel, true);
     if (options.style === 'kmod') {
-      const newest = new Map<string, StagedKernel>();
-      for (const kernel of staged) {
-        const key = `${kernel.input.kernel.flavor}/${kernel.target.arch}`;
-        const current = newest.get(key);
-        // rpm's order of kernel-uname-r, as dnf sees it; sort -V puts 5.14.0-362.el9 after 362.8.1.el9_3.
-        if (current === undefined || compareRpmVersions(kernel.target.release, current.target.release) > 0)
-          newest.set(key, kernel);
-      }
       await makeDirs(path.join(work, 'empty'));
-      for (const kernel of newest.values()) await build(planRpmMeta(kernel.input), kernel, false);
+      for (const kernel of planNewestPerFlavor(staged)) await build(planRpmMeta(kernel.input), kernel, false);
     }
     if (options.gpgKey !== undefined)
       await runRpmSign(
@@ -218,4 +254,176 @@ export function requirePackages(result: PackageResult): void {
     if (failed?.error !== undefined) throw failed.error;
     throw new KmodError('BUILD_FAILED', 'nothing was built, so nothing was packaged');
   }
+}
+
+/** What a packaging command is asked to package, as its dry run reads it: the module may still need adding. */
+export interface PackageRequest {
+  /** The command, for messages ("mkrpm"). */
+  action: string;
+  spec: ModuleSpec | undefined;
+  targets: readonly KernelTarget[];
+  directives: readonly DirectiveOverride[];
+  /** As for install: skips the BUILD_DEPENDS check, rebuilds nothing. */
+  force: boolean;
+}
+
+/** What a packaging command does before it packages, read with nothing written. */
+export interface PackageBuilds {
+  module: string;
+  version: string;
+  /** The add it needs first, then each kernel's build, or why it has none. */
+  steps: string[];
+  /** The kernels that get packages: built already, or built by the command. */
+  packaged: KernelTarget[];
+  /** The userland of the first packaged kernel's dkms.conf, which the packages carry. */
+  userland: Userland | undefined;
+}
+
+/**
+ * The module a packaging command works on and, when it names a source tree (or a source in
+ * <sourceTree>/M-V not added yet), the add that withModule makes first. Writes nothing.
+ */
+async function readModuleToPackage(
+  ctx: Context,
+  request: PackageRequest,
+): Promise<{ module: string; version: string; add: AddPlan | undefined }> {
+  const { spec } = request;
+  const target = request.targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+  const readAdd = async (s: ModuleSpec): Promise<{ module: string; version: string; add: AddPlan }> => {
+    const add = await readAddPlan(ctx, s, { target, directives: request.directives });
+    return { module: add.module, version: add.version, add };
+  };
+  if (spec?.kind === 'source' || spec?.kind === 'archive') return readAdd(spec);
+  const { module, version } = requireModuleVersion(spec, request.action);
+  if (!(await isAdded(ctx.paths, module, version)) && (await exists(tree.source(ctx.paths, module, version))))
+    return readAdd({ kind: 'registered', module, version });
+  return { module, version, add: undefined };
+}
+
+/**
+ * The build a packaging command needs for one kernel, as ensureBuilt would decide it (--force skips the
+ * BUILD_DEPENDS check and rebuilds nothing): its step, and whether the kernel gets packages.
+ */
+async function readPackageBuild(
+  ctx: Context,
+  request: PackageRequest & { module: string; version: string },
+  target: KernelTarget,
+): Promise<{ step: string; packaged: boolean }> {
+  const where = `${request.module}/${request.version} for ${target.release} (${target.arch})`;
+  const decided = await prepareBuild(
+    ctx,
+    { ...request, target, force: false, skipDependencyCheck: request.force },
+    ctx.jobs,
+    { dryRun: true },
+  );
+  if ('plan' in decided)
+    return {
+      step: `build ${where} in ${decided.plan.buildDir}: ${decided.plan.makeCommand}`,
+      packaged: true,
+    };
+  const { outcome } = decided;
+  if (outcome.status === 'already-built') return { step: `${where} is already built`, packaged: true };
+  const verb = outcome.status === 'excluded' ? 'skip' : 'fail';
+  return { step: `${verb} ${where}: ${outcome.error?.message ?? ''}`, packaged: false };
+}
+
+/**
+ * What a packaging command does before it packages, with nothing built or written: the add it needs, then
+ * per kernel the build still needed (or why there is none), and which kernels get packages. A module still
+ * to be added cannot have its builds planned in detail, so each kernel is listed with its build.
+ */
+export async function readPackageBuilds(ctx: Context, request: PackageRequest): Promise<PackageBuilds> {
+  const { module, version, add } = await readModuleToPackage(ctx, request);
+  if (add !== undefined && !add.alreadyAdded) {
+    const [first] = request.targets;
+    const conf =
+      first === undefined
+        ? undefined
+        : await readModuleConf({
+            confPath: path.join(add.copyFrom ?? add.sourceDir, 'dkms.conf'),
+            paths: ctx.paths,
+            kernel: await readContextKernel(ctx, first.release),
+            arch: first.arch,
+            distro: ctx.distro,
+            runningKernel: ctx.runningKernel,
+            module: { name: module, version },
+            directives: request.directives,
+          });
+    return {
+      module,
+      version,
+      steps: [
+        ...describeAddPlan(ctx, add),
+        ...request.targets.map((t) => `build ${module}/${version} for ${t.release} (${t.arch})`),
+      ],
+      packaged: [...request.targets],
+      userland: conf?.userland,
+    };
+  }
+  await requireAdded(ctx, module, version);
+  const steps: string[] = [];
+  const packaged: KernelTarget[] = [];
+  for (const target of request.targets) {
+    const build = await readPackageBuild(ctx, { ...request, module, version }, target);
+    steps.push(build.step);
+    if (build.packaged) packaged.push(target);
+  }
+  const [firstPackaged] = packaged;
+  const userland =
+    firstPackaged === undefined
+      ? undefined
+      : (
+          await readRegisteredConf(ctx, module, version, firstPackaged, {
+            directives: request.directives,
+          })
+        ).conf.userland;
+  return { module, version, steps, packaged, userland };
+}
+
+/** The userland step of a packaging plan: USERLAND_BUILD, run once for every package. Pure. */
+export function describeUserland(module: string, version: string, userland: Userland | undefined): string[] {
+  if (userland === undefined) return [];
+  const files = userland.files.map((f) => f.dest).join(' ');
+  return [
+    userland.build === undefined
+      ? `take the userland of ${module}/${version} from its source: ${files}`
+      : `build the userland of ${module}/${version} (${userland.build}): ${files}`,
+  ];
+}
+
+/**
+ * What mkrpm would do, with nothing built or written: the builds still needed, the userland build, then
+ * every package file it would write (each kernel's, then the kmod style's meta packages), and the signing.
+ */
+export async function readMkrpmPlan(
+  ctx: Context,
+  request: PackageRequest &
+    Pick<PackageOptions, 'release' | 'outDir'> & { style: RpmStyle; gpgKey: string | undefined },
+): Promise<CommandPlan> {
+  checkRpmOptions(request);
+  const builds = await readPackageBuilds(ctx, request);
+  const { module, version } = builds;
+  const outDir = planOutDir(ctx, { ...request, module, version }, 'rpm');
+  // The file names depend on the kernel, the style and the release, not on the modules or the license.
+  const kernels = builds.packaged.map((target) => ({
+    target,
+    input: planPackageInput({ ...request, module, version }, target, ctx.config.flavorRules, []),
+  }));
+  const identities = [
+    ...kernels.map((k) => planRpmIdentity(request.style, k.input)),
+    ...(request.style === 'kmod' ? planNewestPerFlavor(kernels).map((k) => planRpmMeta(k.input)) : []),
+  ];
+  return {
+    command: `mkrpm ${module}/${version}`,
+    steps: [
+      ...builds.steps,
+      ...describeUserland(module, version, builds.userland),
+      ...identities.map((identity) => `write ${path.join(outDir, identity.fileName)}`),
+      ...(request.gpgKey === undefined || identities.length === 0
+        ? []
+        : [`sign them with the GPG key ${request.gpgKey} (rpmsign)`]),
+    ],
+    ops: [],
+    depmod: [],
+  };
 }

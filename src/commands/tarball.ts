@@ -1,6 +1,6 @@
 import { cp, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Context } from '../context.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { extractTarball, readTarEntries, writeTarball } from '../package/tarball/archive.ts';
@@ -14,31 +14,39 @@ import { withTempDir } from '../state/temp-dir.ts';
 import { copyTree } from '../state/copy-tree.ts';
 import { readSourceDateEpoch } from '../package/package-info.ts';
 import { readModuleConf } from '../conf/read.ts';
-import { readKernel } from '../kernel/discover.ts';
 import { replaceDir, stagingName, writeThroughStaging } from '../state/atomic.ts';
 import { isAdded } from '../state/read-state.ts';
 import { requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
-import { addModule } from './add.ts';
+import { addModule, describeAddPlan, readAddPlan } from './add.ts';
+import type { CommandPlan } from './command-plan.ts';
 import { isDir, makeDirs } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
 
-/**
- * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with
- * dkms.conf) in dkms's layout, to <dkmsTree>/M/V/tarball/ or the --archive path. Returns the file.
- */
-export async function makeTarball(
+export interface MakeTarballOptions {
+  module: string;
+  version: string;
+  targets: readonly KernelTarget[];
+  sourceOnly: boolean;
+  binariesOnly: boolean;
+  archive: string | undefined;
+  sourceDateEpoch: number | undefined;
+}
+
+/** What mktarball packs and where it writes it, read and checked before anything is written. */
+interface TarballParts {
+  /** The module source (its directory, links resolved). */
+  source: string;
+  /** Each kernel's build directory, <dkmsTree>/M/V/K/A. */
+  builds: { target: KernelTarget; dir: string }[];
+  file: string;
+}
+
+/** Checks mktarball's request (both --*-only, a module not added, a kernel not built) and reads its parts. */
+async function readTarballParts(
   ctx: Context,
-  options: {
-    module: string;
-    version: string;
-    targets: readonly KernelTarget[];
-    sourceOnly: boolean;
-    binariesOnly: boolean;
-    archive: string | undefined;
-    sourceDateEpoch: number | undefined;
-  },
-): Promise<string> {
+  options: Omit<MakeTarballOptions, 'sourceDateEpoch'>,
+): Promise<TarballParts> {
   const { module, version } = options;
   if (options.sourceOnly && options.binariesOnly) {
     throw new KmodError(
@@ -47,43 +55,79 @@ export async function makeTarball(
     );
   }
   await requireAdded(ctx, module, version);
+  const builds: TarballParts['builds'] = [];
+  for (const target of options.sourceOnly ? [] : options.targets) {
+    const dir = tree.built(ctx.paths, module, version, target.release, target.arch);
+    if (!(await isDir(path.join(dir, 'module')))) {
+      throw new KmodError(
+        'INSTALL_FAILED',
+        `No modules built for ${target.release} (${target.arch}). Modules must already be in the built state before using mktarball.`,
+      );
+    }
+    builds.push({ target, dir });
+  }
+  const name = planTarballName(module, version, options.targets, options.sourceOnly);
+  return {
+    source: await realpath(tree.sourceLink(ctx.paths, module, version)),
+    builds,
+    file:
+      options.archive === undefined
+        ? path.join(tree.tarballs(ctx.paths, module, version), name)
+        : path.resolve(options.archive),
+  };
+}
+
+/**
+ * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with
+ * dkms.conf) in dkms's layout, to <dkmsTree>/M/V/tarball/ or the --archive path. Returns the file.
+ */
+export async function makeTarball(ctx: Context, options: MakeTarballOptions): Promise<string> {
+  const { module, version } = options;
+  const parts = await readTarballParts(ctx, options);
   return withTempDir('kmodforge-tarball-', async (work) => {
     await mkdir(path.join(work, tarballDirs.main));
-    if (!options.sourceOnly) {
-      for (const t of options.targets) {
-        const built = tree.built(ctx.paths, module, version, t.release, t.arch);
-        if (!(await isDir(path.join(built, 'module')))) {
-          throw new KmodError(
-            'INSTALL_FAILED',
-            `No modules built for ${t.release} (${t.arch}). Modules must already be in the built state before using mktarball.`,
-          );
-        }
-        await makeDirs(path.join(work, tarballDirs.main, t.release));
-        await copyTree(built, path.join(work, tarballDirs.main, t.release, t.arch), {
-          preserveTimestamps: true,
-        });
-      }
+    for (const { target, dir } of parts.builds) {
+      await makeDirs(path.join(work, tarballDirs.main, target.release));
+      await copyTree(dir, path.join(work, tarballDirs.main, target.release, target.arch), {
+        preserveTimestamps: true,
+      });
     }
-    const source = await realpath(tree.sourceLink(ctx.paths, module, version));
     if (options.binariesOnly) {
       const stub = path.join(work, tarballDirs.binariesOnly);
       await mkdir(stub);
       await writeFile(path.join(stub, 'PACKAGE_NAME'), `${module}\n`);
       await writeFile(path.join(stub, 'PACKAGE_VERSION'), `${version}\n`);
-      await cp(path.join(source, 'dkms.conf'), path.join(stub, 'dkms.conf'));
+      await cp(path.join(parts.source, 'dkms.conf'), path.join(stub, 'dkms.conf'));
     } else {
-      await copyTree(source, path.join(work, tarballDirs.source), { preserveTimestamps: true });
+      await copyTree(parts.source, path.join(work, tarballDirs.source), { preserveTimestamps: true });
     }
-    const name = planTarballName(module, version, options.targets, options.sourceOnly);
-    const file =
-      options.archive === undefined
-        ? path.join(tree.tarballs(ctx.paths, module, version), name)
-        : path.resolve(options.archive);
-    await makeDirs(path.dirname(file));
-    const epoch = await readSourceDateEpoch(options.sourceDateEpoch, source);
-    await writeThroughStaging(file, (temp) => writeTarball(work, temp, epoch));
-    return file;
+    await makeDirs(path.dirname(parts.file));
+    const epoch = await readSourceDateEpoch(options.sourceDateEpoch, parts.source);
+    await writeThroughStaging(parts.file, (temp) => writeTarball(work, temp, epoch));
+    return parts.file;
   });
+}
+
+/** What mktarball would do, with nothing written: what goes into the tarball, and where it is written. */
+export async function readMktarballPlan(
+  ctx: Context,
+  options: Omit<MakeTarballOptions, 'sourceDateEpoch'>,
+): Promise<CommandPlan> {
+  const parts = await readTarballParts(ctx, options);
+  return {
+    command: `mktarball ${options.module}/${options.version}`,
+    steps: [
+      ...parts.builds.map(
+        ({ target, dir }) => `include the built modules of ${target.release} (${target.arch}) from ${dir}`,
+      ),
+      options.binariesOnly
+        ? `include a binaries-only stub with ${path.join(parts.source, 'dkms.conf')}`
+        : `include the source ${parts.source}`,
+      `write ${parts.file}`,
+    ],
+    ops: [],
+    depmod: [],
+  };
 }
 
 export interface LoadResult {
@@ -105,20 +149,103 @@ async function readLoadPlan(file: string): Promise<TarballLoadPlan> {
   );
 }
 
+export interface LoadTarballOptions {
+  file: string;
+  force: boolean;
+  /** The kernel dkms.conf is read for. */
+  target: KernelTarget;
+}
+
+/** The tarball to load, and its load plan read from its entries before anything is extracted. */
+async function readTarballToLoad(name: string): Promise<{ file: string; plan: TarballLoadPlan }> {
+  const file = path.resolve(name);
+  if (!(await stat(file).catch(() => undefined)))
+    throw new KmodError('NO_SOURCE_DIR', `${name} does not exist.`);
+  return { file, plan: await readLoadPlan(file) };
+}
+
+/** The module and version of an extracted tarball, from the dkms.conf in `confDir`. */
+async function readTarballModule(
+  ctx: Context,
+  confDir: string,
+  target: KernelTarget,
+): Promise<{ module: string; version: string }> {
+  const conf = await readModuleConf({
+    confPath: path.join(confDir, 'dkms.conf'),
+    paths: ctx.paths,
+    kernel: await readContextKernel(ctx, target.release),
+    arch: target.arch,
+    distro: ctx.distro,
+    runningKernel: ctx.runningKernel,
+  });
+  return { module: conf.packageName, version: conf.packageVersion };
+}
+
+/**
+ * How a tarball's module would be registered: from its source (copied to <sourceTree>/M-V), as a
+ * binaries-only stub, or not at all when M/V is added already.
+ */
+async function readTarballRegistration(
+  ctx: Context,
+  file: string,
+  plan: TarballLoadPlan,
+  confDir: string,
+  target: KernelTarget,
+): Promise<{ module: string; version: string; steps: string[] }> {
+  if (plan.confDir !== tarballDirs.binariesOnly) {
+    const add = await readAddPlan(ctx, { kind: 'source', dir: confDir }, { target, directives: [] });
+    // The extracted copy is gone once the dry run ends: name where it comes from instead.
+    const copyFrom = add.copyFrom === undefined ? undefined : `the source in ${file}`;
+    return { module: add.module, version: add.version, steps: describeAddPlan(ctx, { ...add, copyFrom }) };
+  }
+  const { module, version } = await readTarballModule(ctx, confDir, target);
+  const steps = (await isAdded(ctx.paths, module, version))
+    ? [`${module}/${version} is already added`]
+    : [
+        `add ${module}/${version} as a binaries-only stub: ${tree.sourceLink(ctx.paths, module, version)} holding only dkms.conf`,
+      ];
+  return { module, version, steps };
+}
+
+/**
+ * What ldtarball would do, with nothing written to the system: the tarball is checked from its entries,
+ * then extracted into a temporary directory (removed afterwards) to read its dkms.conf. Says how M/V is
+ * registered, and per kernel whether its built modules are loaded or the existing build is kept.
+ */
+export async function readLoadTarballPlan(ctx: Context, options: LoadTarballOptions): Promise<CommandPlan> {
+  const { file, plan } = await readTarballToLoad(options.file);
+  return withTempDir('kmodforge-ldtarball-', async (work) => {
+    await extractTarball(file, work);
+    const confDir = path.join(work, plan.confDir);
+    const { module, version, steps } = await readTarballRegistration(
+      ctx,
+      file,
+      plan,
+      confDir,
+      options.target,
+    );
+    for (const build of plan.kind === 'dkms' ? plan.builds : []) {
+      const which = `${build.release} (${build.arch})`;
+      const dest = tree.built(ctx.paths, module, version, build.release, build.arch);
+      const there = await isDir(dest);
+      if (there && !options.force) steps.push(`keep the existing build of ${which} (--force replaces it)`);
+      else
+        steps.push(
+          `load the built modules of ${which} into ${dest}${there ? ', replacing the build there' : ''}`,
+        );
+    }
+    return { command: `ldtarball ${module}/${version}`, steps, ops: [], depmod: [] };
+  });
+}
+
 /**
  * dkms ldtarball: plans the load from the tarball's entries first (nothing is written for an unsafe or
  * malformed tarball), then copies each kernel's prebuilt modules beside their place in the tree, registers
  * the source (or a binaries-only stub), and renames the copies into place, keeping existing ones unless
  * --force. A plain source tarball is added as a source tree.
  */
-export async function loadTarball(
-  ctx: LockedContext,
-  options: { file: string; force: boolean; target: KernelTarget },
-): Promise<LoadResult> {
-  const file = path.resolve(options.file);
-  if (!(await stat(file).catch(() => undefined)))
-    throw new KmodError('NO_SOURCE_DIR', `${options.file} does not exist.`);
-  const plan = await readLoadPlan(file);
+export async function loadTarball(ctx: LockedContext, options: LoadTarballOptions): Promise<LoadResult> {
+  const { file, plan } = await readTarballToLoad(options.file);
   return withTempDir('kmodforge-ldtarball-', async (work) => {
     await extractTarball(file, work);
     const confDir = path.join(work, plan.confDir);
@@ -130,16 +257,7 @@ export async function loadTarball(
       );
       return { module: added.module, version: added.version, loaded: [], skipped: [] };
     }
-    const conf = await readModuleConf({
-      confPath: path.join(confDir, 'dkms.conf'),
-      paths: ctx.paths,
-      kernel: await readKernel(ctx.paths, options.target.release, ctx.config.flavorRules),
-      arch: options.target.arch,
-      distro: ctx.distro,
-      runningKernel: ctx.runningKernel,
-    });
-    const module = conf.packageName;
-    const version = conf.packageVersion;
+    const { module, version } = await readTarballModule(ctx, confDir, options.target);
     const skipped: KernelTarget[] = [];
     const staged: { build: KernelTarget; from: string; to: string }[] = [];
     try {

@@ -1,10 +1,10 @@
 import path from 'node:path';
-import type { Context } from '../context.ts';
+import { readContextKernel, type Context } from '../context.ts';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { ModuleConf } from '../conf/module-conf.ts';
 import { readModuleConf } from '../conf/read.ts';
 import { KmodError } from '../errors.ts';
-import { readKernel, type KernelInfo } from '../kernel/discover.ts';
+import type { KernelInfo } from '../kernel/discover.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { isAdded } from './read-state.ts';
 import { tree } from './tree.ts';
@@ -43,7 +43,7 @@ export async function readRegisteredConf(
     parallelJobs?: number;
   } = {},
 ): Promise<RegisteredConf> {
-  const kernel = options.kernel ?? (await readKernel(ctx.paths, target.release, ctx.config.flavorRules));
+  const kernel = options.kernel ?? (await readContextKernel(ctx, target.release));
   const conf = await readModuleConf({
     confPath: registeredConfPath(ctx, module, version),
     paths: ctx.paths,

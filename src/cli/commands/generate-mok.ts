@@ -1,19 +1,21 @@
 import type { Command } from 'commander';
-import { generateMok } from '../../commands/generate-mok.ts';
+import { generateMok, readGenerateMokPlan } from '../../commands/generate-mok.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { addCommandOptions } from '../global-options.ts';
+import { renderPlan } from '../render-plan.ts';
 
 export function registerGenerateMok(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('generate-mok')
     .alias('generate_mok')
     .description('create the module signing key and certificate (if missing) and show how to enroll them');
-  addCommandOptions(command, ['kernel']);
+  addCommandOptions(command, ['kernel', 'dryRun']);
   defineAction<[]>(command, io, dispatch, async ({ options, ctx }) => {
     const [first] = options.kernels;
     const [kernel = ctx.runningKernel, arch = ctx.hostArch] = first === undefined ? [] : first.split('/', 2);
+    if (options.dryRun) return renderPlan(io, options, await readGenerateMokPlan(ctx, kernel, arch));
     const result = await generateMok(ctx, kernel, arch);
     if (options.json) writeJson(io, { type: 'result', command: 'generate-mok', ...result });
     else {

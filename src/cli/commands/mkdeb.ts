@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { makeDebs, makeDkmsDeb } from '../../commands/mkdeb.ts';
+import { makeDebs, makeDkmsDeb, readDkmsDebPlan, readMkdebPlan } from '../../commands/mkdeb.ts';
 import { requirePackages } from '../../commands/mkrpm.ts';
 import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
-import { renderPackages } from './package-output.ts';
+import { readPackageRequest, renderPackages } from './package-output.ts';
+import { renderPlan } from '../render-plan.ts';
 import { addCommandOptions, buildOptions } from '../global-options.ts';
 
 interface MkdebOptions {
@@ -24,9 +25,18 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the Debian revision', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/deb)')
     .option('--source', 'make the <name>-dkms package that builds the module where it is installed');
-  addCommandOptions(command, buildOptions);
+  addCommandOptions(command, [...buildOptions, 'dryRun']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkdebOptions>();
+    if (options.dryRun) {
+      const source = own.source === true;
+      const request = await readPackageRequest(ctx, options, arg, 'mkdeb', source ? 'none' : 'targets');
+      const { release, out: outDir } = own;
+      const plan = source
+        ? await readDkmsDebPlan(ctx, { ...request, release, outDir })
+        : await readMkdebPlan(ctx, { ...request, release, outDir });
+      return renderPlan(io, options, plan);
+    }
     const result = await onModuleAndKernels(
       ctx,
       options,

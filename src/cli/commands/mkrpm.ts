@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
-import { makeRpms, requirePackages } from '../../commands/mkrpm.ts';
+import { makeRpms, readMkrpmPlan, requirePackages } from '../../commands/mkrpm.ts';
 import { rpmStyles, type RpmStyle } from '../../package/naming.ts';
 import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { onModuleAndKernels } from './module-command.ts';
-import { renderPackages } from './package-output.ts';
+import { readPackageRequest, renderPackages } from './package-output.ts';
+import { renderPlan } from '../render-plan.ts';
 import { addCommandOptions, buildOptions } from '../global-options.ts';
 
 interface MkrpmOptions {
@@ -24,9 +25,18 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
     .option('--release <n>', 'the package release', '1')
     .option('--out <dir>', 'where to write the packages (default <dkmstree>/<module>/<version>/rpm)')
     .option('--gpg-key <id>', 'sign the packages with this GPG key (rpmsign; GNUPGHOME picks the keyring)');
-  addCommandOptions(command, buildOptions);
+  addCommandOptions(command, [...buildOptions, 'dryRun']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const own = command.opts<MkrpmOptions>();
+    if (options.dryRun) {
+      const request = await readPackageRequest(ctx, options, arg, 'mkrpm');
+      const { release, out: outDir, style, gpgKey } = own;
+      return renderPlan(
+        io,
+        options,
+        await readMkrpmPlan(ctx, { ...request, release, outDir, style, gpgKey }),
+      );
+    }
     const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', (locked, request) =>
       makeRpms(locked, {
         ...request,

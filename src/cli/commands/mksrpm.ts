@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { makeSourceRpm } from '../../commands/mksrpm.ts';
+import { makeSourceRpm, readMksrpmPlan } from '../../commands/mksrpm.ts';
 import { readModuleSpec, requireModuleVersion } from '../../commands/module-arg.ts';
 import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { addCommandOptions } from '../global-options.ts';
+import { renderPlan } from '../render-plan.ts';
 
 export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
@@ -17,13 +18,19 @@ export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): vo
     .option('--release <n>', 'the rpm Release of the packages', '1')
     .option('--out <dir>', 'where to write the .src.rpm (default <dkmstree>/<module>/<version>/rpm)')
     .option('--license <spdx>', "the rpm License (default: from the sources' MODULE_LICENSE)");
-  addCommandOptions(command, ['module', 'moduleVersion']);
+  addCommandOptions(command, ['module', 'moduleVersion', 'dryRun']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const { module, version } = requireModuleVersion(
       await readModuleSpec(arg, options.module, options.moduleVersion),
       'mksrpm',
     );
     const own = command.opts<{ release: string; out?: string; license?: string }>();
+    if (options.dryRun)
+      return renderPlan(
+        io,
+        options,
+        await readMksrpmPlan(ctx, { module, version, release: own.release, outDir: own.out }),
+      );
     const result = await makeSourceRpm(ctx, {
       module,
       version,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { withMutation } from '../../commands/mutation.ts';
 import { requireModuleVersion } from '../../commands/module-arg.ts';
 import { readBuiltTargets } from '../../commands/remove.ts';
-import { loadTarball, makeTarball } from '../../commands/tarball.ts';
+import { loadTarball, makeTarball, readLoadTarballPlan, readMktarballPlan } from '../../commands/tarball.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { KmodError } from '../../errors.ts';
 import { parseSourceDateEpoch } from '../../package/package-info.ts';
@@ -11,6 +11,7 @@ import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
 import { addCommandOptions, moduleOptions } from '../global-options.ts';
+import { renderPlan } from '../render-plan.ts';
 
 interface MktarballOptions {
   sourceOnly: boolean | undefined;
@@ -28,7 +29,7 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     .option('--source-only', 'only the source')
     .option('--binaries-only', 'only the built modules, with a dkms.conf stub')
     .option('--archive <file>', 'where to write it (default <dkmstree>/<module>/<version>/tarball/<name>)');
-  addCommandOptions(mk, [...moduleOptions, 'all']);
+  addCommandOptions(mk, [...moduleOptions, 'all', 'dryRun']);
   defineAction<[string | undefined]>(mk, io, dispatch, async ({ options, ctx }, arg) => {
     const own = mk.opts<MktarballOptions>();
     const { module, version } = requireModuleVersion(await readSpec(arg, options), 'mktarball');
@@ -38,13 +39,17 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
         : options.all || options.kernels.length === 0
           ? await readBuiltTargets(ctx, module, version)
           : await resolveTargets(ctx, options);
-    const file = await makeTarball(ctx, {
+    const request = {
       module,
       version,
       targets,
       sourceOnly: own.sourceOnly === true,
       binariesOnly: own.binariesOnly === true,
       archive: own.archive,
+    };
+    if (options.dryRun) return renderPlan(io, options, await readMktarballPlan(ctx, request));
+    const file = await makeTarball(ctx, {
+      ...request,
       sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
     });
     if (options.json) writeJson(io, { type: 'result', command: 'mktarball', module, version, file });
@@ -59,12 +64,15 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
     )
     .argument('[file]', 'the tarball')
     .option('--archive <file>', 'the tarball (dkms spelling)');
-  addCommandOptions(ld, ['kernel', 'arch', 'force']);
+  addCommandOptions(ld, ['kernel', 'arch', 'force', 'dryRun']);
   defineAction<[string | undefined]>(ld, io, dispatch, async ({ options, ctx }, arg) => {
     const file = arg ?? ld.opts<{ archive?: string }>().archive;
     if (file === undefined)
       throw new KmodError('MISSING_ARGS', 'ldtarball needs a tarball: kmodforge ldtarball <file>');
     const [target = { release: ctx.runningKernel, arch: ctx.hostArch }] = await resolveTargets(ctx, options);
+    // A dry run takes no lock: it only reads the tarball (extracted to a temporary directory) and the trees.
+    if (options.dryRun)
+      return renderPlan(io, options, await readLoadTarballPlan(ctx, { file, force: options.force, target }));
     const result = await withMutation(ctx, (locked) =>
       loadTarball(locked, { file, force: options.force, target }),
     );
