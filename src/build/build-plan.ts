@@ -4,7 +4,7 @@ import type { ModuleConf } from '../conf/module-conf.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelInfo } from '../kernel/discover.ts';
 import type { Paths } from '../paths.ts';
-import { tree } from '../state/tree.ts';
+import { tree, type BuildKey } from '../state/tree.ts';
 import type { ModuleCompression } from '../kernel/kconfig.ts';
 import { planKernelCc, planMakeCommand } from './make-command.ts';
 import type { CompressionOptions } from './postprocess.ts';
@@ -73,14 +73,8 @@ export interface BuildPlanInput {
 }
 
 /** The private tree of a build; dkms.conf must be read with $dkms_tree pointing here. */
-export function planPrivateTree(
-  paths: Paths,
-  module: string,
-  version: string,
-  kernel: string,
-  arch: string,
-): string {
-  return path.join(tree.work(paths, module, version, kernel, arch), 'tree');
+export function planPrivateTree(paths: Paths, build: BuildKey): string {
+  return path.join(tree.work(paths, build), 'tree');
 }
 
 /** Plans a build. Pure; throws PATCH_INVALID for a patch path that leaves patches/. */
@@ -88,8 +82,8 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
   const { paths, conf, kernel, arch } = input;
   const module = conf.packageName;
   const version = conf.packageVersion;
-  const workDir = tree.work(paths, module, version, kernel.release, arch);
-  const privateTree = planPrivateTree(paths, module, version, kernel.release, arch);
+  const workDir = tree.work(paths, { module, version, kernel: kernel.release, arch });
+  const privateTree = planPrivateTree(paths, { module, version, kernel: kernel.release, arch });
   const buildDir = path.join(privateTree, module, version, 'build');
   const patches = conf.patches.map((name) => {
     if (name.startsWith('/') || name.split('/').includes('..')) {
@@ -113,7 +107,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     privateTree,
     buildDir,
     logFile: path.join(workDir, 'make.log'),
-    resultDir: tree.built(paths, module, version, kernel.release, arch),
+    resultDir: tree.built(paths, { module, version, kernel: kernel.release, arch }),
     patches,
     makeCommand: planMakeCommand(conf.make.command, {
       jobs: input.jobs,

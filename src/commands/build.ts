@@ -65,7 +65,9 @@ async function readDependencySymbols(
     const link = await readKernelLink(ctx.paths, dep, release, arch);
     const depVersion = link?.split('/')[0];
     const moduleDir =
-      depVersion === undefined ? undefined : tree.builtModules(ctx.paths, dep, depVersion, release, arch);
+      depVersion === undefined
+        ? undefined
+        : tree.builtModules(ctx.paths, { module: dep, version: depVersion, kernel: release, arch });
     if (moduleDir === undefined || !(await isDir(moduleDir))) {
       if (request.skipDependencyCheck === true || request.force) continue;
       throw new KmodError(
@@ -106,13 +108,20 @@ export async function prepareBuild(
   const kernel = await readContextKernel(ctx, target.release);
   if (
     !request.force &&
-    (await isDir(tree.builtModules(ctx.paths, module, version, target.release, target.arch)))
+    (await isDir(
+      tree.builtModules(ctx.paths, { module, version, kernel: target.release, arch: target.arch }),
+    ))
   ) {
     return { outcome: { ...base, status: 'already-built', error: undefined } };
   }
   if (kernel.headersDir === undefined)
     return { outcome: { ...base, status: 'failed', error: noHeadersError(ctx, target.release) } };
-  const privateTree = planPrivateTree(ctx.paths, module, version, target.release, target.arch);
+  const privateTree = planPrivateTree(ctx.paths, {
+    module,
+    version,
+    kernel: target.release,
+    arch: target.arch,
+  });
   // $parallel_jobs is this build's share of the budget, as the make command it is expanded into runs.
   const { conf } = await readRegisteredConf(ctx, module, version, target, {
     directives: request.directives,

@@ -75,13 +75,12 @@ export async function resolveConfs(ctx: Context, options: ConfOptions): Promise<
         dkmsTreeVar,
       });
     let conf = await read(undefined);
-    const privateTree = planPrivateTree(
-      ctx.paths,
-      conf.packageName,
-      conf.packageVersion,
-      target.release,
-      target.arch,
-    );
+    const privateTree = planPrivateTree(ctx.paths, {
+      module: conf.packageName,
+      version: conf.packageVersion,
+      kernel: target.release,
+      arch: target.arch,
+    });
     if (JSON.stringify(conf).includes(ctx.paths.dkmsTree)) conf = await read(privateTree);
     resolved.push({ conf, buildDir: path.join(privateTree, conf.packageName, conf.packageVersion, 'build') });
   }

@@ -116,7 +116,7 @@ async function prepareInstall(
     );
   }
   const { conf } = await readRegisteredConf(ctx, module, version, target, { directives: options.directives });
-  const moduleDir = tree.builtModules(ctx.paths, module, version, kernel, arch);
+  const moduleDir = tree.builtModules(ctx.paths, { module, version, kernel, arch });
   const builtFiles = new Map<string, string>();
   for (const record of conf.modules) {
     const file = await findModuleFile(moduleDir, record.destName);

@@ -80,7 +80,12 @@ export async function readRemoveFacts(
     const built =
       (await readBuilds(ctx.paths, module, version, { kernel: target.release, arch: target.arch })).length >
       0;
-    const installed = await isInstalled(ctx.paths, module, version, target.release, target.arch);
+    const installed = await isInstalled(ctx.paths, {
+      module,
+      version,
+      kernel: target.release,
+      arch: target.arch,
+    });
     targets.push({
       target,
       built,

@@ -74,7 +74,7 @@ async function readBuildRecord(
   version: string,
   build: BuiltEntry,
 ): Promise<StatusRecord | undefined> {
-  const moduleDir = tree.builtModules(ctx.paths, module, version, build.kernel, build.arch);
+  const moduleDir = tree.builtModules(ctx.paths, { module, version, kernel: build.kernel, arch: build.arch });
   const specs = await readBuiltModules(ctx, module, version, build);
   const notes: string[] = [];
   if (await isDir(tree.originalModules(ctx.paths, module, build.kernel, build.arch)))

@@ -57,7 +57,7 @@ async function readTarballParts(
   await requireAdded(ctx, module, version);
   const builds: TarballParts['builds'] = [];
   for (const target of options.sourceOnly ? [] : options.targets) {
-    const dir = tree.built(ctx.paths, module, version, target.release, target.arch);
+    const dir = tree.built(ctx.paths, { module, version, kernel: target.release, arch: target.arch });
     if (!(await isDir(path.join(dir, 'module')))) {
       throw new KmodError(
         'INSTALL_FAILED',
@@ -226,7 +226,7 @@ export async function readLoadTarballPlan(ctx: Context, options: LoadTarballOpti
     );
     for (const build of plan.kind === 'dkms' ? plan.builds : []) {
       const which = `${build.release} (${build.arch})`;
-      const dest = tree.built(ctx.paths, module, version, build.release, build.arch);
+      const dest = tree.built(ctx.paths, { module, version, kernel: build.release, arch: build.arch });
       const there = await isDir(dest);
       if (there && !options.force) steps.push(`keep the existing build of ${which} (--force replaces it)`);
       else
@@ -263,7 +263,7 @@ export async function loadTarball(ctx: LockedContext, options: LoadTarballOption
     try {
       // Every copy is made before the module is registered, so a copy that fails leaves the state as it was.
       for (const build of plan.builds) {
-        const dest = tree.built(ctx.paths, module, version, build.release, build.arch);
+        const dest = tree.built(ctx.paths, { module, version, kernel: build.release, arch: build.arch });
         if ((await isDir(dest)) && !options.force) {
           skipped.push(build);
           continue;

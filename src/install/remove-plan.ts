@@ -84,7 +84,7 @@ export function planRemove(paths: Paths, facts: RemoveFacts): RemovePlan {
     }
     if (mode === 'uninstall') continue;
     if (built) {
-      const dir = tree.built(paths, module, version, target.release, target.arch);
+      const dir = tree.built(paths, { module, version, kernel: target.release, arch: target.arch });
       ops.push({ op: 'delete', path: dir });
       deleted.add(dir);
       outcome.unbuilt = true;

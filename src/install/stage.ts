@@ -37,13 +37,12 @@ export async function stageModules(
   const { conf } = await readRegisteredConf(ctx, options.module, options.version, target, {
     directives: options.directives ?? [],
   });
-  const moduleDir = tree.builtModules(
-    ctx.paths,
-    options.module,
-    options.version,
-    target.release,
-    target.arch,
-  );
+  const moduleDir = tree.builtModules(ctx.paths, {
+    module: options.module,
+    version: options.version,
+    kernel: target.release,
+    arch: target.arch,
+  });
   const relative = path.relative(ctx.paths.root, ctx.paths.installTree);
   const systemTree = relative.startsWith('..') ? '/lib/modules' : `/${relative}`;
   const staged: StagedModule[] = [];

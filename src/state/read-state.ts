@@ -2,7 +2,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
-import { isKernelDirName, tree } from './tree.ts';
+import { type BuildKey, isKernelDirName, tree } from './tree.ts';
 import { isDir } from './fs.ts';
 
 export interface BuiltEntry {
@@ -66,13 +66,8 @@ export async function readKernelLink(
   }
 }
 
-export async function isInstalled(
-  paths: Paths,
-  module: string,
-  version: string,
-  kernel: string,
-  arch: string,
-): Promise<boolean> {
+export async function isInstalled(paths: Paths, build: BuildKey): Promise<boolean> {
+  const { module, version, kernel, arch } = build;
   return (await readKernelLink(paths, module, kernel, arch)) === path.join(version, kernel, arch);
 }
 
@@ -95,8 +90,8 @@ export async function readBuilds(
     if (!isKernelDirName(kernel) || (filter.kernel !== undefined && kernel !== filter.kernel)) continue;
     for (const arch of await entries(tree.kernelDir(paths, module, version, kernel))) {
       if (arch.startsWith('.') || (filter.arch !== undefined && arch !== filter.arch)) continue;
-      if (!(await isDir(tree.builtModules(paths, module, version, kernel, arch)))) continue;
-      builds.push({ kernel, arch, installed: await isInstalled(paths, module, version, kernel, arch) });
+      if (!(await isDir(tree.builtModules(paths, { module, version, kernel, arch })))) continue;
+      builds.push({ kernel, arch, installed: await isInstalled(paths, { module, version, kernel, arch }) });
     }
   }
   return builds;
