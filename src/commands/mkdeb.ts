@@ -13,15 +13,13 @@ import { copyTree } from '../state/copy-tree.ts';
 import { tree } from '../state/tree.ts';
 import {
   defaultPackager,
-  describeUserland,
   planOutDir,
   planPackageInput,
-  readPackageBuilds,
   stageForPackages,
   type PackageOptions,
-  type PackageRequest,
   type PackageResult,
 } from './mkrpm.ts';
+import { describeUserland, readPackageBuilds, type PackageRequest } from './read-package-plan.ts';
 import type { CommandPlan } from './command-plan.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { makeDirs } from '../state/fs.ts';

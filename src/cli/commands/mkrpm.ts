@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { makeRpms, readMkrpmPlan, requirePackages } from '../../commands/mkrpm.ts';
+import { makeRpms, requirePackages } from '../../commands/mkrpm.ts';
+import { readMkrpmPlan } from '../../commands/read-package-plan.ts';
 import { rpmStyles, type RpmStyle } from '../../package/naming.ts';
 import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';

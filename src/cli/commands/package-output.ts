@@ -1,4 +1,5 @@
-import type { PackageRequest, PackageResult } from '../../commands/mkrpm.ts';
+import type { PackageResult } from '../../commands/mkrpm.ts';
+import type { PackageRequest } from '../../commands/read-package-plan.ts';
 import { planBuildExitCode } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import type { Context } from '../../context.ts';
