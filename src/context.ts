@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { readKernel, type KernelInfo } from './kernel/discover.ts';
+import type { ModuleConf } from './conf/module-conf.ts';
 import { readKmodforgeConfig, type KmodforgeConfig } from './config/kmodforge-config.ts';
 import { readDistro, type Distro } from './conf/distro.ts';
 import { readFrameworkConf, type FrameworkConf } from './config/framework-conf.ts';
@@ -47,6 +48,8 @@ export interface Context {
    * does changes a kernel's headers or .config (see readContextKernel).
    */
   kernels: Map<string, Promise<KernelInfo>>;
+  /** dkms.conf of registered modules as read during this command (see readRegisteredConf). */
+  confs: Map<string, { conf: ModuleConf; kernel: KernelInfo }>;
 }
 
 export interface ContextOptions extends PathOptions {
@@ -92,6 +95,7 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
     emit: options.emit ?? (() => undefined),
     killAfterOp: options.killAfterOp,
     kernels: new Map(),
+    confs: new Map(),
   };
 }
 

@@ -30,7 +30,13 @@ export interface RegisteredConf {
   kernel: KernelInfo;
 }
 
-/** Reads a registered module's dkms.conf for one kernel, with $dkms_tree as the caller needs it. */
+/**
+ * Reads a registered module's dkms.conf for one kernel, with $dkms_tree as the caller needs it. A build
+ * reads it with its own tree and job share (what its make command must see); the other steps of the same
+ * command (install, scripts, uninstall) take the reading already made for that module, version, kernel
+ * and arch, so that bash sources the file once per (M, V, K, A) in a command: what they use (module names,
+ * locations, scripts) does not depend on $dkms_tree or $parallel_jobs.
+ */
 export async function readRegisteredConf(
   ctx: Context,
   module: string,
@@ -43,6 +49,10 @@ export async function readRegisteredConf(
     parallelJobs?: number;
   } = {},
 ): Promise<RegisteredConf> {
+  const key = JSON.stringify([module, version, target.release, target.arch, options.directives ?? []]);
+  const forBuild = options.dkmsTreeVar !== undefined || options.parallelJobs !== undefined;
+  const cached = ctx.confs.get(key);
+  if (cached !== undefined && !forBuild) return cached;
   const kernel = options.kernel ?? (await readContextKernel(ctx, target.release));
   const conf = await readModuleConf({
     confPath: registeredConfPath(ctx, module, version),
@@ -56,5 +66,6 @@ export async function readRegisteredConf(
     parallelJobs: options.parallelJobs ?? ctx.jobs,
     runningKernel: ctx.runningKernel,
   });
+  ctx.confs.set(key, { conf, kernel });
   return { conf, kernel };
 }
