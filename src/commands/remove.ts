@@ -4,7 +4,7 @@ import type { Context } from '../context.ts';
 import { runDepmod } from '../install/depmod.ts';
 import { readArchivedOriginals, readExisting, readInstalledFiles } from '../install/read-install-facts.ts';
 import { removeEmptyDirs, runTransaction } from '../install/journal.ts';
-import type { UninstallFacts } from '../install/uninstall-plan.ts';
+import { planRestoreTarget, type UninstallFacts } from '../install/uninstall-plan.ts';
 import {
   planRemove,
   type RemoveFacts,
@@ -58,12 +58,9 @@ async function readUninstallFacts(
     conf,
     installedFiles,
     archived,
+    // Where each original would go back, and the directories above it: whether it is taken, what exists.
     existing: await readExisting(
-      archived.map((a) =>
-        a.origin === undefined
-          ? path.join(ctx.paths.installTree, target.release)
-          : path.join(ctx.paths.root, a.origin),
-      ),
+      archived.map((a) => planRestoreTarget(ctx.paths, { kernel: target.release, conf }, a)),
     ),
   };
 }

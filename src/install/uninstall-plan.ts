@@ -24,25 +24,36 @@ export interface UninstallFacts {
 }
 
 /**
+ * Where an archived original goes back: where its .origin record says, when that is inside the kernel's
+ * tree; else at DEST_MODULE_LOCATION as dkms 3.0.10 did (/updates for a module dkms.conf no longer names).
+ * Pure; the facts reader asks it which paths to look at.
+ */
+export function planRestoreTarget(
+  paths: Paths,
+  facts: Pick<UninstallFacts, 'kernel' | 'conf'>,
+  original: ArchivedOriginal,
+): string {
+  const kernelTree = path.join(paths.installTree, facts.kernel);
+  const origin = original.origin === undefined ? undefined : path.join(paths.root, original.origin);
+  if (origin !== undefined && origin.startsWith(`${kernelTree}/`)) return origin;
+  const name = moduleNameOf(original.file);
+  const record = facts.conf.modules.find((m) => m.destName === name);
+  return path.join(
+    destDir(paths, facts.kernel, record?.rawDestLocation ?? '/updates'),
+    path.basename(original.file),
+  );
+}
+
+/**
  * The ops of an uninstall (dkms.in do_uninstall): delete the installed modules, put each archived original
  * back where its .origin says (which must be inside the kernel's tree; else at DEST_MODULE_LOCATION as dkms
  * 3.0.10 did), and remove kernel-K-A. Pure.
  */
 export function planUninstallOps(paths: Paths, facts: UninstallFacts): Op[] {
   const ops: Op[] = facts.installedFiles.map((file): Op => ({ op: 'delete', path: file }));
-  const kernelTree = path.join(paths.installTree, facts.kernel);
   const made = new Set<string>();
   for (const original of facts.archived) {
-    const name = moduleNameOf(original.file);
-    const record = facts.conf.modules.find((m) => m.destName === name);
-    const fallback = path.join(
-      destDir(paths, facts.kernel, record?.rawDestLocation ?? '/updates'),
-      path.basename(original.file),
-    );
-    const target =
-      original.origin !== undefined && path.join(paths.root, original.origin).startsWith(`${kernelTree}/`)
-        ? path.join(paths.root, original.origin)
-        : fallback;
+    const target = planRestoreTarget(paths, facts, original);
     if (facts.existing.has(target) && !facts.installedFiles.includes(target)) {
       // Archived as a copy, and still in place: only the copy goes.
       ops.push({ op: 'delete', path: original.file });
