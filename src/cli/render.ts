@@ -2,11 +2,12 @@ import pc from 'picocolors';
 import type { KmodEvent } from '../context.ts';
 import { KmodError, fromFixableErrno } from '../errors.ts';
 import type { Io } from './io.ts';
+import type { ErrorData, OutputLine } from './records.ts';
 import type { GlobalOptions } from './global-options.ts';
 
-/** Writes one JSON value as an NDJSON line. */
-export function writeJson(io: Io, value: unknown): void {
-  io.out(`${JSON.stringify(value)}\n`);
+/** Writes one line of `--json` output (see OutputLine). */
+export function writeJson(io: Io, line: OutputLine): void {
+  io.out(`${JSON.stringify(line)}\n`);
 }
 
 export function renderEvent(
@@ -41,12 +42,7 @@ export function renderEvent(
 }
 
 /** An error as JSON data: the one shape every command's records and the final error line use. */
-export function errorRecord(error: KmodError): {
-  code: string;
-  message: string;
-  hint: string | null;
-  exitCode: number;
-} {
+export function errorRecord(error: KmodError): ErrorData {
   return { code: error.code, message: error.message, hint: error.hint ?? null, exitCode: error.exitCode };
 }
 

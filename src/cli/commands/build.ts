@@ -7,7 +7,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
 import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
 
-export function outcomeRecord(o: BuildOutcome): Record<string, unknown> {
+export function outcomeRecord(o: BuildOutcome) {
   return {
     module: o.module,
     version: o.version,

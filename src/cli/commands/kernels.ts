@@ -5,7 +5,7 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { formatTable, writeJson } from '../render.ts';
 
-export function kernelRecord(k: KernelInfo): Record<string, unknown> {
+export function kernelRecord(k: KernelInfo) {
   return {
     release: k.release,
     version: k.version,

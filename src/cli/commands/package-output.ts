@@ -30,7 +30,12 @@ export async function readPackageRequest(
 }
 
 /** Prints what a packaging command made, after the build outcomes that need saying; returns the exit code. */
-export function renderPackages(io: Io, options: GlobalOptions, kind: string, result: PackageResult): number {
+export function renderPackages(
+  io: Io,
+  options: GlobalOptions,
+  kind: 'rpm' | 'deb',
+  result: PackageResult,
+): number {
   renderOutcomes(
     io,
     options,

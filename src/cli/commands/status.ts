@@ -8,7 +8,7 @@ import { writeJson } from '../render.ts';
 import { readSpec } from './module-command.ts';
 import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
-export function statusRecord(r: StatusRecord): Record<string, unknown> {
+export function statusRecord(r: StatusRecord) {
   return {
     module: r.module,
     version: r.version,
