@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readContextKernel, type Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { extractTarball, readTarEntries, writeTarball } from '../package/tarball/archive.ts';
+import { extractCheckedTarball, readTarEntries, writeTarball } from '../package/tarball/archive.ts';
 import {
   planTarballLoad,
   planTarballName,
@@ -215,7 +215,7 @@ async function readTarballRegistration(
 export async function readLoadTarballPlan(ctx: Context, options: LoadTarballOptions): Promise<CommandPlan> {
   const { file, plan } = await readTarballToLoad(options.file);
   return withTempDir('kmodforge-ldtarball-', async (work) => {
-    await extractTarball(file, work);
+    await extractCheckedTarball(file, work, plan);
     const confDir = path.join(work, plan.confDir);
     const { module, version, steps } = await readTarballRegistration(
       ctx,
@@ -247,7 +247,7 @@ export async function readLoadTarballPlan(ctx: Context, options: LoadTarballOpti
 export async function loadTarball(ctx: LockedContext, options: LoadTarballOptions): Promise<LoadResult> {
   const { file, plan } = await readTarballToLoad(options.file);
   return withTempDir('kmodforge-ldtarball-', async (work) => {
-    await extractTarball(file, work);
+    await extractCheckedTarball(file, work, plan);
     const confDir = path.join(work, plan.confDir);
     if (plan.kind === 'source') {
       const added = await addModule(

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a gzipped tarball from a JSON list of entries on stdin, for tests of hostile tarballs.
 
-Each entry: {"path": ..., "type": "file"|"dir"|"symlink"|"fifo", "text": ..., "linkpath": ...}.
+Each entry: {"path": ..., "type": "file"|"dir"|"symlink"|"fifo", "text": ..., "linkpath": ..., "pax": {...}}
+("pax": extended header records written as given, e.g. a linkpath that differs from the plain header's).
 argv: <output file> [<bytes to keep>]: with a byte count, the uncompressed tar is cut there (a header that
 promises more data than follows) before it is gzipped.
 """
@@ -17,6 +18,7 @@ with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
     for entry in entries:
         info = tarfile.TarInfo(entry["path"])
         info.mtime = 1700000000
+        info.pax_headers = dict(entry.get("pax", {}))
         kind = entry.get("type", "file")
         data = None
         if kind == "dir":

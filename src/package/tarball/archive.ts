@@ -1,7 +1,10 @@
 import * as tar from 'tar';
 import { KmodError } from '../../errors.ts';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
-import type { TarEntry } from './layout.ts';
+import { lstat, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { readTree } from '../../state/walk-tree.ts';
+import { planCopiedParts, type TarballLoadPlan, type TarEntry } from './layout.ts';
 
 // GNU tar writes and extracts archives, since it takes file names as the bytes they are (node-tar reads
 // them as UTF-8 and mangles the others); node-tar lists them, since it gives each entry's type and link
@@ -57,9 +60,48 @@ export async function readTarEntries(file: string): Promise<TarEntry[]> {
   return entries;
 }
 
-/** Extracts a tarball whose entries were checked (see planTarballLoad) into `dir`, keeping modes, not owners. */
-export async function extractTarball(file: string, dir: string): Promise<void> {
+/**
+ * Extracts a tarball whose entries were checked (see planTarballLoad) into `dir`, keeping modes, not owners,
+ * then checks what is really on disk: the entries the plan was made from are node-tar's reading of the
+ * archive, the files are GNU tar's, and the two can differ (a pax header one of them skips). Every part
+ * that will be copied must be a real directory holding only files, directories and links whose real
+ * targets stay inside it (a chain of links can leave a part although each link alone stays in it), and
+ * the dkms.conf read must be a plain file. Refuses with exit 9 otherwise.
+ */
+export async function extractCheckedTarball(file: string, dir: string, plan: TarballLoadPlan): Promise<void> {
   await runOrThrow('tar', ['--extract', `--file=${file}`, `--directory=${dir}`, '--no-same-owner'], {
     env: baseEnv(),
   });
+  const problems: string[] = [];
+  for (const part of planCopiedParts(plan)) problems.push(...(await readPartProblems(dir, part)));
+  const conf = path.join(dir, plan.confDir, 'dkms.conf');
+  const confStats = await lstat(conf).catch(() => undefined);
+  if (confStats?.isFile() !== true)
+    problems.push(`${path.join(plan.confDir, 'dkms.conf')} is not a plain file`);
+  if (problems.length > 0) {
+    throw new KmodError(
+      'ARCHIVE_INVALID',
+      `${file}: not a DKMS tarball kmodforge can load safely:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+      { hint: 'nothing was written' },
+    );
+  }
+}
+
+/** What is wrong with one extracted part of a tarball, if anything. */
+async function readPartProblems(dir: string, part: string): Promise<string[]> {
+  const root = path.join(dir, part);
+  const stats = await lstat(root).catch(() => undefined);
+  if (stats?.isDirectory() !== true) return [`${part === '' ? '.' : part} is not a directory once extracted`];
+  const realRoot = await realpath(root);
+  const problems: string[] = [];
+  for (const entry of await readTree(root)) {
+    const name = path.join(part, entry.relative.toString());
+    if (entry.kind === 'other') problems.push(`${name} is not a file, directory or link`);
+    if (entry.kind !== 'link') continue;
+    const target = await realpath(entry.path).catch(() => undefined);
+    if (target === undefined) problems.push(`${name} is a link that leads nowhere`);
+    else if (target !== realRoot && !target.startsWith(`${realRoot}/`))
+      problems.push(`${name} is a link that leads out of ${part === '' ? 'the archive' : part}`);
+  }
+  return problems;
 }

@@ -205,3 +205,10 @@ function partOf(entry: string, confDir: string | undefined): string | undefined 
   if (confDir !== undefined && within(entry, confDir) && entry !== confDir) return confDir;
   return undefined;
 }
+
+/** The directories of an archive a load copies: each build's dkms_main_tree/<K>/<A>, and the source. Pure. */
+export function planCopiedParts(plan: TarballLoadPlan): string[] {
+  const builds =
+    plan.kind === 'dkms' ? plan.builds.map((b) => `${tarballDirs.main}/${b.release}/${b.arch}`) : [];
+  return plan.confDir === tarballDirs.binariesOnly ? builds : [...builds, plan.confDir];
+}

@@ -27,6 +27,8 @@ interface Entry {
   type?: 'file' | 'dir' | 'symlink' | 'fifo';
   text?: string;
   linkpath?: string;
+  /** pax extended header records, written as given. */
+  pax?: Record<string, string>;
 }
 
 /** Writes a gzipped tarball of exactly these entries (see test/support/craft-tarball.py). */
@@ -119,6 +121,29 @@ describe('issue 8: hostile input', () => {
         },
       ],
       () => `is a link to ../../../../dkms_source_tree/dkms.conf, outside dkms_main_tree/${kernel}/${arch}`,
+    ],
+    [
+      // Each link alone stays inside the source; followed one after the other they leave it.
+      'a chain of links out of the source',
+      () => [
+        { path: 'dkms_source_tree/a/b/c/d', type: 'symlink', linkpath: '../../..' },
+        { path: 'dkms_source_tree/esc', type: 'symlink', linkpath: 'a/b/c/d/../../../..' },
+      ],
+      () => 'dkms_source_tree/esc is a link that leads out of dkms_source_tree',
+    ],
+    [
+      // node-tar skips a pax header over 1 MB and sees "real.ko"; GNU tar, which extracts, sees /etc/shadow.
+      'a link whose pax header says otherwise than its plain header',
+      () => [
+        {
+          path: `dkms_main_tree/${kernel}/${arch}/module/kmf_simple.ko`,
+          type: 'symlink',
+          linkpath: 'real.ko',
+          pax: { comment: 'x'.repeat(1_100_000), linkpath: '/etc/shadow' },
+        },
+      ],
+      () =>
+        `dkms_main_tree/${kernel}/${arch}/module/kmf_simple.ko is a link that leads out of dkms_main_tree/${kernel}/${arch}`,
     ],
     [
       'a 9 KB path (defect 7)',
