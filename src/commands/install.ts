@@ -89,13 +89,16 @@ async function checkVersionSanity(ctx: Context, kernel: string, name: string, bu
 /**
  * Reads what installing one built kernel must know (the link, the built files, the modules it shadows,
  * what an older version left) with its dkms.conf read once, checks the version sanity, and plans the ops.
- * Runs nothing: PRE_INSTALL runs when the plan is applied.
+ * When installing, `beforeTreeRead` runs PRE_INSTALL where dkms runs it: after the version check, before
+ * the originals and existing files are looked at, so what the script changes is what the plan sees.
  */
 async function prepareInstall(
   ctx: Context,
   options: InstallOptions,
   target: KernelTarget,
   build: BuildOutcome,
+  /** Runs after the version check and before the kernel's tree is read (PRE_INSTALL, as dkms runs it). */
+  beforeTreeRead?: (conf: ModuleConf) => Promise<void>,
 ): Promise<Prepared> {
   const { module, version } = options;
   const { release: kernel, arch } = target;
@@ -128,6 +131,7 @@ async function prepareInstall(
     builtFiles.set(record.destName, file);
     if (!options.force) await checkVersionSanity(ctx, kernel, record.destName, file);
   }
+  await beforeTreeRead?.(conf);
   const originals = new Map<string, OriginalModule>();
   if (linkedVersion === undefined) {
     for (const record of conf.modules) {
@@ -217,8 +221,9 @@ export async function installModule(ctx: LockedContext, options: InstallOptions)
       if (options.destDir !== undefined)
         outcomes.push(await stageInstall(ctx, { ...options, destDir: options.destDir }, target, build));
       else {
-        const p = await prepareInstall(ctx, options, target, build);
-        if (p.ops.length > 0 && p.conf !== undefined) await runPreInstall(ctx, options, target, p.conf);
+        const p = await prepareInstall(ctx, options, target, build, (conf) =>
+          runPreInstall(ctx, options, target, conf),
+        );
         outcomes.push(p.outcome);
         if (p.ops.length > 0) prepared.push(p);
       }
@@ -247,8 +252,18 @@ export async function installModule(ctx: LockedContext, options: InstallOptions)
       ctx.killAfterOp,
     );
   } catch (error) {
-    if (!(error instanceof KmodError)) throw error;
-    for (const p of prepared) Object.assign(p.outcome, { status: 'failed', files: [], error });
+    // The transaction is rolled back by now; a file that changed under it (a script, another tool) is the
+    // user's error to see, not a bug in kmodforge.
+    const failure =
+      error instanceof KmodError
+        ? error
+        : error instanceof Error && 'code' in error
+          ? new KmodError('INSTALL_FAILED', `installation failed and was rolled back: ${error.message}`, {
+              cause: error,
+            })
+          : undefined;
+    if (failure === undefined) throw error;
+    for (const p of prepared) Object.assign(p.outcome, { status: 'failed', files: [], error: failure });
     return outcomes;
   }
   for (const { outcome: p, conf } of prepared) {

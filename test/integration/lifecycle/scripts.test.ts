@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  arch,
+  copyFixture,
   fixtureDir,
   kernelOfFlavor,
   makeTestRoot,
@@ -81,5 +83,29 @@ describe('dkms.conf scripts', () => {
     await ok('remove', `${M}/1.0`, '--all');
     expect(await statusLines(t)).toEqual([]);
     expect(await newLines()).toEqual(['post_remove']);
+  });
+});
+
+// A PRE_INSTALL that changes the kernel's tree runs before install looks at it, as in dkms 3.0.10; the
+// install used to plan around an in-tree module the script had removed, and fail with exit 70.
+describe('PRE_INSTALL runs before the kernel tree is read', () => {
+  let t: TestRoot;
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  it('installs although the script removed the module it would have shadowed', async () => {
+    t = await makeTestRoot({ prefix: 'kmf-preinstall-' });
+    const kernel = kernelOfFlavor(t.kernels, 'amd64');
+    const inTree = path.join(t.installTree, kernel, 'kernel/drivers/misc/kmf_simple.ko');
+    await mkdir(path.dirname(inTree), { recursive: true });
+    await writeFile(inTree, 'the in-tree module\n');
+    const source = await copyFixture('kmf-simple', path.join(t.root, 'src', 'kmf-simple'), {
+      'dkms.conf': (text) => `${text}PRE_INSTALL="pre.sh"\n`,
+    });
+    await writeFile(path.join(source, 'pre.sh'), `#!/bin/sh\nrm -f '${inTree}'\n`, { mode: 0o755 });
+    const { code, stderr } = await t.cli('install', source, '-k', kernel, '--force');
+    expect([code, stderr]).toEqual([0, '']);
+    expect(await statusLines(t, 'kmf-simple')).toEqual([`kmf-simple/1.0, ${kernel}, ${arch}: installed`]);
   });
 });
