@@ -31,5 +31,9 @@ export async function resolveTargets(ctx: Context, options: TargetOptions): Prom
     return kernels.map((k) => ({ release: k.release, arch: arch ?? k.arch ?? ctx.hostArch }));
   }
   const kernels = options.kernels.length === 0 ? [ctx.runningKernel] : options.kernels;
-  return parseKernelTargets(kernels, options.arches, ctx.hostArch, ctx.config.flavorRules);
+  // The same kernel twice would run two builds of it in one directory at once.
+  const targets = parseKernelTargets(kernels, options.arches, ctx.hostArch, ctx.config.flavorRules);
+  return targets.filter(
+    (t, i) => targets.findIndex((u) => u.release === t.release && u.arch === t.arch) === i,
+  );
 }

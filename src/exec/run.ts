@@ -141,14 +141,18 @@ function caughtUp(stream: Readable): boolean {
  */
 function teeToLog(child: Supervised, logFile: string): { close: () => Promise<void> } {
   const log = createWriteStream(logFile, { flags: 'a' });
-  // The error is reported by close(); without a listener it would crash the process meanwhile.
-  log.on('error', () => undefined);
+  // The first error is reported by close(); without a listener it would crash the process meanwhile.
+  let firstError: Error | undefined;
+  log.on('error', (error) => {
+    firstError ??= error;
+  });
   for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => log.write(chunk));
   return {
     close: () =>
       new Promise<void>((resolve, reject) => {
-        log.end((error?: Error | null) => {
-          if (error === undefined || error === null) resolve();
+        log.end((endError?: Error | null) => {
+          const error = firstError ?? endError ?? undefined;
+          if (error === undefined) resolve();
           else
             reject(
               fromFixableErrno(error, `Cannot write the log ${logFile}`) ??

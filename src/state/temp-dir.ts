@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { KmodError } from '../errors.ts';
+import { readTree } from './walk-tree.ts';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -15,16 +17,47 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
-      for (const dir of live) rmSync(dir, { recursive: true, force: true });
+      for (const dir of live) {
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // Exiting anyway; a directory that cannot be removed now must not turn the exit into a crash.
+        }
+      }
     });
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix)).catch((error: unknown) => {
+    throw new KmodError(
+      'COMMAND_FAILED',
+      `Cannot make a temporary directory in ${os.tmpdir()}: ${String(error)}`,
+      {
+        hint: 'point TMPDIR at a directory kmodforge can write to',
+        cause: error,
+      },
+    );
+  });
   live.add(dir);
   try {
     return await fn(dir);
   } finally {
-    // Retries: a writer that failed part way (an extraction) may still be closing files in it.
-    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+    await removeTempDir(dir);
     live.delete(dir);
+  }
+}
+
+/**
+ * Removes a temporary directory whatever it holds. An extracted tarball may hold read-only directories,
+ * which a user who is not root cannot empty until they are writable again.
+ */
+async function removeTempDir(dir: string): Promise<void> {
+  // Retries: a writer that failed part way (an extraction) may still be closing files in it.
+  const remove = (): Promise<void> =>
+    rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  try {
+    await remove();
+  } catch {
+    for (const entry of await readTree(dir).catch(() => []))
+      if (entry.kind === 'directory') await chmod(entry.path, 0o700).catch(() => undefined);
+    await remove();
   }
 }

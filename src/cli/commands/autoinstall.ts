@@ -154,7 +154,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .command('match')
     .description('install on -k every module installed on --templatekernel')
     .argument('[module]', 'only this module');
-  addCommandOptions(match, [...autoinstallOptions, 'templateKernel', 'dryRun']);
+  addCommandOptions(match, [...autoinstallOptions, 'module', 'templateKernel', 'dryRun']);
   defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
     if (options.templateKernel === undefined) {
       throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {

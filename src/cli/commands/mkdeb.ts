@@ -37,6 +37,8 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
         : await readMkdebPlan(ctx, { ...request, release, outDir });
       return renderPlan(io, options, plan);
     }
+    // Checked before the module is added: a bad value must change nothing.
+    const sourceDateEpoch = parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']);
     const result = await onModuleAndKernels(
       ctx,
       options,
@@ -47,7 +49,7 @@ export function registerMkdeb(program: Command, io: Io, dispatch: Dispatch): voi
           ...request,
           release: own.release,
           outDir: own.out,
-          sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
+          sourceDateEpoch,
         };
         return own.source === true ? makeDkmsDeb(locked, common) : makeDebs(locked, common);
       },

@@ -38,6 +38,8 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
         await readMkrpmPlan(ctx, { ...request, release, outDir, style, gpgKey }),
       );
     }
+    // Checked before the module is added: a bad value must change nothing.
+    const sourceDateEpoch = parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']);
     const result = await onModuleAndKernels(ctx, options, arg, 'mkrpm', (locked, request) =>
       makeRpms(locked, {
         ...request,
@@ -46,7 +48,7 @@ export function registerMkrpm(program: Command, io: Io, dispatch: Dispatch): voi
         style: own.style,
         gpgKey: own.gpgKey,
         gnupgHome: process.env['GNUPGHOME'],
-        sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
+        sourceDateEpoch,
       }),
     );
     requirePackages(result);
