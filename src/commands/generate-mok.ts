@@ -3,6 +3,7 @@ import { expandKernelVariables } from '../config/framework-conf.ts';
 import { ensureMokKeyPair, planEnrollCommand } from '../sign/mok.ts';
 import { exists } from '../state/fs.ts';
 import type { CommandPlan } from './command-plan.ts';
+import type { LockedContext } from './mutation.ts';
 
 export interface GenerateMokResult {
   key: string;
@@ -21,7 +22,11 @@ function planKeyPair(ctx: Context, kernel: string, arch: string): { key: string;
 }
 
 /** dkms generate_mok: makes the signing key pair if it does not exist yet, and says how to enroll it. */
-export async function generateMok(ctx: Context, kernel: string, arch: string): Promise<GenerateMokResult> {
+export async function generateMok(
+  ctx: LockedContext,
+  kernel: string,
+  arch: string,
+): Promise<GenerateMokResult> {
   const { key, certificate } = planKeyPair(ctx, kernel, arch);
   const generated = await ensureMokKeyPair(key, certificate);
   return { key, certificate, generated, enroll: planEnrollCommand(certificate) };

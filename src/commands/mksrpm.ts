@@ -25,6 +25,7 @@ import { reproducibleTarOptions } from '../package/tarball/archive.ts';
 import { readTree } from '../state/walk-tree.ts';
 import { makeDirs } from '../state/fs.ts';
 import type { CommandPlan } from './command-plan.ts';
+import type { LockedContext } from './mutation.ts';
 
 export interface MksrpmOptions {
   module: string;
@@ -144,7 +145,7 @@ export async function readMksrpmPlan(
  * generated spec and kmod-build.sh) that `rpmbuild --rebuild` turns into kmod-<module>-<kernel> packages
  * on any rpm system, without kmodforge or dkms. The same source and SOURCE_DATE_EPOCH give the same bytes.
  */
-export async function makeSourceRpm(ctx: Context, options: MksrpmOptions): Promise<MksrpmResult> {
+export async function makeSourceRpm(ctx: LockedContext, options: MksrpmOptions): Promise<MksrpmResult> {
   const { module, version, release } = options;
   checkRpmRelease(release);
   const source = await readPackagedSource(ctx, module, version);

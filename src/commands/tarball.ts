@@ -81,7 +81,7 @@ async function readTarballParts(
  * dkms mktarball: the built modules of the kernels given and the source (or, --binaries-only, a stub with
  * dkms.conf) in dkms's layout, to <dkmsTree>/M/V/tarball/ or the --archive path. Returns the file.
  */
-export async function makeTarball(ctx: Context, options: MakeTarballOptions): Promise<string> {
+export async function makeTarball(ctx: LockedContext, options: MakeTarballOptions): Promise<string> {
   const { module, version } = options;
   const parts = await readTarballParts(ctx, options);
   return withTempDir('kmodforge-tarball-', async (work) => {

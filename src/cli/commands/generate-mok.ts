@@ -5,6 +5,7 @@ import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { addCommandOptions } from '../global-options.ts';
 import { renderPlan } from '../render-plan.ts';
+import { withMutation } from '../../commands/mutation.ts';
 
 export function registerGenerateMok(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
@@ -16,7 +17,8 @@ export function registerGenerateMok(program: Command, io: Io, dispatch: Dispatch
     const [first] = options.kernels;
     const [kernel = ctx.runningKernel, arch = ctx.hostArch] = first === undefined ? [] : first.split('/', 2);
     if (options.dryRun) return renderPlan(io, options, await readGenerateMokPlan(ctx, kernel, arch));
-    const result = await generateMok(ctx, kernel, arch);
+    // The key pair is written as two files: the lock keeps a build from reading one of each.
+    const result = await withMutation(ctx, (locked) => generateMok(locked, kernel, arch));
     if (options.json) writeJson(io, { type: 'result', command: 'generate-mok', ...result });
     else {
       io.out(

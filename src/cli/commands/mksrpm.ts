@@ -7,6 +7,7 @@ import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { addCommandOptions } from '../global-options.ts';
 import { renderPlan } from '../render-plan.ts';
+import { withMutation } from '../../commands/mutation.ts';
 
 export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
@@ -31,7 +32,7 @@ export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): vo
         options,
         await readMksrpmPlan(ctx, { module, version, release: own.release, outDir: own.out }),
       );
-    const result = await makeSourceRpm(ctx, {
+    const request = {
       module,
       version,
       release: own.release,
@@ -39,7 +40,8 @@ export function registerMksrpm(program: Command, io: Io, dispatch: Dispatch): vo
       license: own.license,
       sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
       generator: `kmodforge ${program.version() ?? ''}`.trim(),
-    });
+    };
+    const result = await withMutation(ctx, (locked) => makeSourceRpm(locked, request));
     if (options.json) writeJson(io, { type: 'result', command: 'mksrpm', ...result });
     else if (!options.quiet) io.out(`Wrote ${result.srpm}\n`);
     return 0;

@@ -48,10 +48,8 @@ export function registerTarballs(program: Command, io: Io, dispatch: Dispatch): 
       archive: own.archive,
     };
     if (options.dryRun) return renderPlan(io, options, await readMktarballPlan(ctx, request));
-    const file = await makeTarball(ctx, {
-      ...request,
-      sourceDateEpoch: parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']),
-    });
+    const sourceDateEpoch = parseSourceDateEpoch(process.env['SOURCE_DATE_EPOCH']);
+    const file = await withMutation(ctx, (locked) => makeTarball(locked, { ...request, sourceDateEpoch }));
     if (options.json) writeJson(io, { type: 'result', command: 'mktarball', module, version, file });
     else if (!options.quiet) io.out(`Tarball location: ${file}\n`);
     return 0;

@@ -264,6 +264,32 @@ describe('issue 8: hostile input', () => {
       await rm(journal);
     });
 
+    // Defect 7: a write the file system refuses (EACCES for a user, EROFS here) was exit 70 with a stack.
+    it.skipIf(process.getuid?.() !== 0)(
+      'mktarball --archive into a read-only directory: exit 1, naming it',
+      async () => {
+        const ro = path.join(tmp, 'read-only');
+        await mkdir(ro);
+        await run('mount', ['--bind', '-o', 'ro', ro, ro]);
+        try {
+          const { stderr } = await expectRefused(
+            t,
+            1,
+            'mktarball',
+            'kmf-simple/1.0',
+            '-k',
+            kernel,
+            '--archive',
+            path.join(ro, 'x.tar.gz'),
+          );
+          expect(stderr).toContain(`${ro}/`);
+          expect(stderr).toContain('Read-only file system');
+        } finally {
+          await run('umount', [ro]);
+        }
+      },
+    );
+
     // Defect 6: an unhandled EPIPE stack trace and exit 1; a mutating command aborted part way.
     it('a closed stdout: status ends quietly, and uninstall/install run to their end', async () => {
       const root = ['--root', t.root];
