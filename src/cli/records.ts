@@ -4,7 +4,7 @@ import type { AutoinstallResult } from '../commands/autoinstall.ts';
 import type { GenerateMokResult } from '../commands/generate-mok.ts';
 import type { MksrpmResult } from '../commands/mksrpm.ts';
 import type { RemoveMode, RemoveOutcome } from '../commands/remove.ts';
-import type { InstallStatus } from '../commands/install.ts';
+import type { InstallOutcome } from '../commands/install.ts';
 import type { LoadResult } from '../commands/tarball.ts';
 import type { ResolvedConf } from '../commands/conf.ts';
 import type { KmodEvent } from '../context.ts';
@@ -30,17 +30,10 @@ export type OutputLine =
   | KmodEvent
   | ({ type: 'error' } & ErrorData)
   | ({ type: 'build' } & BuildData)
-  | {
-      type: 'install';
-      module: string;
-      version: string;
-      kernel: string;
-      arch: string;
-      status: InstallStatus;
-      files: string[];
-      build: BuildData | null;
-      error: ErrorData | null;
-    }
+  | ({ type: 'install' } & Omit<InstallOutcome, 'build' | 'error'> & {
+        build: BuildData | null;
+        error: ErrorData | null;
+      })
   | {
       type: 'autoinstall';
       module: string;

@@ -1,18 +1,13 @@
 /** Issue 9: every packaging command, and generate-mok, takes --dry-run and lists it in its help. */
 import { describe, expect, it } from 'vitest';
-import { buildProgram, main } from '../../../src/cli/main.ts';
-import type { Io } from '../../../src/cli/io.ts';
+import { main } from '../../../src/cli/main.ts';
+
+import { declaredOptions } from '../../support/plan-facts.ts';
 
 const commands = ['mktarball', 'ldtarball', 'mkrpm', 'mkdeb', 'mksrpm', 'generate-mok'];
 
 describe('--dry-run on the packaging commands', () => {
-  const io: Io = { out: () => undefined, err: () => undefined, isTTY: false };
-  const program = buildProgram(io, { result: undefined });
-  const longs = (name: string): string[] =>
-    program.commands
-      .find((c) => c.name() === name)
-      ?.options.filter((o) => !o.hidden)
-      .map((o) => o.long ?? o.short ?? '') ?? [];
+  const longs = declaredOptions;
 
   it.each(commands)('%s declares --dry-run', (name) => {
     expect(longs(name)).toContain('--dry-run');

@@ -7,8 +7,8 @@ import {
   refuseAllOption,
   type GlobalOptions,
 } from '../../../src/cli/global-options.ts';
-import { buildProgram } from '../../../src/cli/main.ts';
-import type { Io } from '../../../src/cli/io.ts';
+
+import { declaredOptions } from '../../support/plan-facts.ts';
 
 /** Parses argv with a program whose one command, `act`, takes `names`; returns what the action would read. */
 function parse(argv: readonly string[]): GlobalOptions {
@@ -87,13 +87,7 @@ describe('the option table', () => {
 });
 
 describe('each command declares its options', () => {
-  const io: Io = { out: () => undefined, err: () => undefined, isTTY: false };
-  const program = buildProgram(io, { result: undefined });
-  const longs = (name: string): string[] =>
-    program.commands
-      .find((c) => c.name() === name)
-      ?.options.filter((o) => !o.hidden)
-      .map((o) => o.long ?? o.short ?? '') ?? [];
+  const longs = declaredOptions;
 
   it.each([
     ['build', ['--kernelver', '--all-kernels', '--jobs', '--force', '--directive']],

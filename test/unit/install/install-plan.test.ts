@@ -1,10 +1,10 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModuleConf } from '../../../src/conf/module-conf.ts';
 import { planInstallOps, type InstallFacts } from '../../../src/install/install-plan.ts';
 import type { Op } from '../../../src/install/journal.ts';
 import type { OriginalModule } from '../../../src/install/originals.ts';
 import { resolvePaths } from '../../../src/paths.ts';
+import { existingPaths } from '../../support/plan-facts.ts';
 
 const paths = resolvePaths({ root: '/r' });
 const K = '6.1.0-56-amd64';
@@ -24,14 +24,7 @@ const confOf = (...modules: { destName: string; destLocation: string }[]): Modul
   ({ modules: modules.map((m) => ({ ...m, rawDestLocation: m.destLocation })) }) as unknown as ModuleConf;
 const oneModule = confOf({ destName: 'm', destLocation: '/updates/dkms' });
 
-/** These paths and all their ancestors, as read-install-facts.ts readExisting reports them. */
-function existing(...files: string[]): Set<string> {
-  const set = new Set<string>();
-  for (const file of files)
-    for (let current = file; current !== path.dirname(current); current = path.dirname(current))
-      set.add(current);
-  return set;
-}
+const existing = existingPaths;
 
 const found = (file: string): OriginalModule => ({ kind: 'found', file });
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import type { PathLike } from 'node:fs';
+
 import type * as FsPromises from 'node:fs/promises';
 import {
   chmod,
@@ -24,16 +24,8 @@ import { copyTree, describeBytePath } from '../../../src/state/copy-tree.ts';
 const injected = vi.hoisted(() => ({ code: undefined as string | undefined, name: Buffer.alloc(0) }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof FsPromises>();
-  return {
-    ...real,
-    copyFile: async (from: PathLike, to: PathLike, mode?: number): Promise<void> => {
-      const bytes = Buffer.isBuffer(from) ? from : Buffer.from(String(from));
-      if (injected.code !== undefined && bytes.includes(injected.name))
-        throw Object.assign(new Error(`${injected.code}: injected`), { code: injected.code });
-      await real.copyFile(from, to, mode);
-    },
-  };
+  const { withCopyFailure } = await import('../../support/inject-copy-failure.ts');
+  return withCopyFailure(await importOriginal<typeof FsPromises>(), injected);
 });
 
 /** A path below `dir` whose last part is raw bytes (latin1: one char per byte). */
