@@ -5,6 +5,7 @@ import { KmodError } from '../errors.ts';
 import type { KernelInfo } from '../kernel/discover.ts';
 import type { Paths } from '../paths.ts';
 import { tree, type BuildKey } from '../state/tree.ts';
+import { planStatusFacts, type StatusFacts } from '../state/status-facts.ts';
 import type { ModuleCompression } from '../kernel/kconfig.ts';
 import { planKernelCc, planMakeCommand } from './make-command.ts';
 import type { CompressionOptions } from './postprocess.ts';
@@ -55,6 +56,8 @@ export interface BuildPlan {
   /** After strip: sign, then compress, as the kernel expects (strip → sign → compress). */
   signing: BuildSigning;
   compression: ModuleCompression;
+  /** What status reads from the build's record instead of sourcing dkms.conf again. */
+  statusFacts: StatusFacts;
   compressionOptions: CompressionOptions;
 }
 
@@ -68,6 +71,8 @@ export interface BuildPlanInput {
   vars: ConfVariables;
   signing: BuildSigning;
   compressionOptions: CompressionOptions;
+  /** The digest of the dkms.conf reading's inputs (state/status-facts.ts readConfDigest). */
+  confDigest: string;
   /** Whether the kernel's compiler (CONFIG_CC_VERSION_TEXT) is on PATH. */
   ccAvailable: (cc: string) => boolean;
 }
@@ -128,5 +133,6 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     signing: input.signing,
     compression: kernel.config?.compression ?? 'none',
     compressionOptions: input.compressionOptions,
+    statusFacts: planStatusFacts(input.confDigest, conf),
   };
 }

@@ -11,6 +11,7 @@ import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-
 import { finishModules } from './finish-modules.ts';
 import type { BuildPlan } from './build-plan.ts';
 import { exists, makeDirs } from '../state/fs.ts';
+import type { StatusFacts } from '../state/status-facts.ts';
 
 export interface BuildResult {
   plan: BuildPlan;
@@ -29,6 +30,8 @@ export interface BuildMeta {
   seconds: number;
   makeCommand: string;
   modules: { name: string; file: string; sha256: string; signed: boolean }[];
+  /** What `status` needs, so that it reads this file instead of sourcing dkms.conf with bash. */
+  status: StatusFacts;
 }
 
 /** dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split. */
@@ -172,6 +175,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
       builtAt: new Date().toISOString(),
       seconds,
       makeCommand: plan.makeCommand,
+      status: plan.statusFacts,
       modules: await Promise.all(
         finished.map(async (m) => ({
           name: m.destName,

@@ -15,6 +15,7 @@ import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
+import { readConfDigest } from '../state/status-facts.ts';
 import { isDir } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
 
@@ -174,6 +175,11 @@ export async function prepareBuild(
       vars,
       signing,
       compressionOptions: planCompressionOptions(ctx),
+      confDigest: await readConfDigest(
+        ctx.paths,
+        { module, version, kernel: target.release, arch: target.arch },
+        request.directives,
+      ),
       ccAvailable: isOnPath,
     }),
   };

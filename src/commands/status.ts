@@ -5,8 +5,9 @@ import { KmodError } from '../errors.ts';
 import { findModuleFile } from '../state/module-file.ts';
 import { readModuleStates, type BuiltEntry } from '../state/read-state.ts';
 import { readRegisteredConf } from '../state/registered.ts';
-import { tree } from '../state/tree.ts';
-import { isDir } from '../state/fs.ts';
+import { tree, type BuildKey } from '../state/tree.ts';
+import { readConfDigest, type StatusFacts } from '../state/status-facts.ts';
+import { isDir, readOptional } from '../state/fs.ts';
 
 export type ModuleState = 'added' | 'built' | 'installed' | 'broken';
 
@@ -44,13 +45,48 @@ interface ModuleFileSpec {
   locations: string[];
 }
 
-/** The module records of a build: from dkms.conf as dkms reads them, else from what K/A/module/ holds. */
+/**
+ * What kmodforge recorded of a build's dkms.conf when it made it, if that still holds: the file and its
+ * overrides are unchanged (a build made by dkms has no record).
+ */
+async function readRecordedModules(ctx: Context, key: BuildKey): Promise<ModuleFileSpec[] | undefined> {
+  const text = await readOptional(path.join(tree.built(ctx.paths, key), 'kmodforge.json'));
+  if (text === undefined) return undefined;
+  let facts: Partial<StatusFacts> | undefined;
+  try {
+    facts = (JSON.parse(text) as { status?: Partial<StatusFacts> }).status;
+  } catch {
+    return undefined;
+  }
+  const wellFormed = (m: unknown): m is ModuleFileSpec =>
+    typeof m === 'object' &&
+    m !== null &&
+    typeof (m as ModuleFileSpec).destName === 'string' &&
+    Array.isArray((m as ModuleFileSpec).locations) &&
+    (m as ModuleFileSpec).locations.every((l) => typeof l === 'string');
+  if (facts?.digest === undefined || !Array.isArray(facts.modules) || !facts.modules.every(wellFormed))
+    return undefined;
+  if (facts.digest !== (await readConfDigest(ctx.paths, key, []))) return undefined;
+  return facts.modules;
+}
+
+/**
+ * The module records of a build: what kmodforge recorded when it built it, else from dkms.conf as dkms
+ * reads it (bash, once per build).
+ */
 async function readBuiltModules(
   ctx: Context,
   module: string,
   version: string,
   build: BuiltEntry,
 ): Promise<ModuleFileSpec[] | undefined> {
+  const recorded = await readRecordedModules(ctx, {
+    module,
+    version,
+    kernel: build.kernel,
+    arch: build.arch,
+  });
+  if (recorded !== undefined) return recorded;
   try {
     const { conf } = await readRegisteredConf(ctx, module, version, {
       release: build.kernel,
