@@ -111,7 +111,31 @@ try {
     statusD.push(await dkms(tree, ['status']));
     statusK.push(await kmodforge(tree, ['status']));
   }
-  report(`status, ${moduleCount} modules x ${kernels.length} kernels`, statusD, statusK);
+  report(`status, ${moduleCount} modules x ${kernels.length} kernels (copied builds)`, statusD, statusK);
+
+  // The same number of modules, each built by kmodforge itself: status reads their build records.
+  const built = await newRoot();
+  for (let i = 0; i < moduleCount; i++) {
+    const source = path.join(built.root, 'src', `kmf-simple${i}`);
+    await cp(fixture, source, { recursive: true });
+    const conf = (await readFile(path.join(source, 'dkms.conf'), 'utf8')).replace(
+      /PACKAGE_NAME="?kmf-simple"?/,
+      `PACKAGE_NAME="kmf-simple${i}"`,
+    );
+    await writeFile(path.join(source, 'dkms.conf'), conf);
+    await kmodforge(built, ['build', source, '--all-kernels']);
+  }
+  const recordedD: number[] = [];
+  const recordedK: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    recordedD.push(await dkms(built, ['status']));
+    recordedK.push(await kmodforge(built, ['status']));
+  }
+  report(
+    `status, ${moduleCount} modules x ${kernels.length} kernels (built by kmodforge)`,
+    recordedD,
+    recordedK,
+  );
 } finally {
   await Promise.all(roots.map((root) => root.cleanup()));
   await rm(keyDir, { recursive: true, force: true });
