@@ -19,18 +19,32 @@ export interface ModuleRequest {
 }
 
 /**
- * The module and version a build or install works on, adding it first when it names a source tree, or a
- * registered source in <sourceTree>/M-V that is not added yet (dkms builds and installs add as needed).
+ * What must be added before a build, install or package of a module argument, if anything: a source tree
+ * (or archive), or module/version whose source is in <sourceTree>/M-V but not added yet (dkms adds as
+ * needed). Reads only; the apply and the dry runs decide the same way through it.
  */
+export async function readSpecToAdd(
+  ctx: Context,
+  spec: ModuleSpec | undefined,
+): Promise<ModuleSpec | undefined> {
+  if (spec?.kind === 'source' || spec?.kind === 'archive') return spec;
+  if (spec?.kind !== 'registered' || spec.version === undefined) return undefined;
+  const unadded =
+    !(await isAdded(ctx.paths, spec.module, spec.version)) &&
+    (await exists(tree.source(ctx.paths, spec.module, spec.version)));
+  return unadded ? spec : undefined;
+}
+
+/** The module and version a build or install works on, added first when it needs to be. */
 async function ensureAdded(
   ctx: LockedContext,
   request: ModuleRequest,
 ): Promise<{ module: string; version: string }> {
   const { spec } = request;
-  const target = request.targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
-  const add = { target, directives: request.directives, ifMissing: true };
-  if (spec?.kind === 'source' || spec?.kind === 'archive') {
-    const added = await addModule(ctx, spec, add);
+  const toAdd = await readSpecToAdd(ctx, spec);
+  if (toAdd !== undefined) {
+    const target = request.targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
+    const added = await addModule(ctx, toAdd, { target, directives: request.directives, ifMissing: true });
     return { module: added.module, version: added.version };
   }
   if (spec?.kind !== 'registered' || spec.version === undefined) {
@@ -38,10 +52,7 @@ async function ensureAdded(
       hint: `Usage: kmodforge ${request.action} <module>/<module-version>, -m <module> -v <module-version>, or a source directory`,
     });
   }
-  const { module, version } = spec;
-  if (!(await isAdded(ctx.paths, module, version)) && (await exists(tree.source(ctx.paths, module, version))))
-    await addModule(ctx, spec, add);
-  return { module, version };
+  return { module: spec.module, version: spec.version };
 }
 
 /**

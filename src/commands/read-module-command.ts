@@ -1,13 +1,12 @@
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { Context } from '../context.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { isAdded } from '../state/read-state.ts';
-import { tree } from '../state/tree.ts';
-import { exists } from '../state/fs.ts';
+
 import { describeAddPlan, readAddPlan } from './add.ts';
 import type { CommandPlan } from './command-plan.ts';
 import { planInstallCommand } from './install.ts';
 import { requireModuleVersion, type ModuleSpec } from './module-arg.ts';
+import { readSpecToAdd } from './module-target.ts';
 
 /**
  * What add, build or install of a module argument would do, read and planned with nothing written: the
@@ -29,12 +28,7 @@ export async function readModuleCommandPlan(
   const first = targets[0] ?? { release: ctx.runningKernel, arch: ctx.hostArch };
   let module: string;
   let version: string;
-  const needsAdd =
-    spec?.kind === 'source' ||
-    (spec?.kind === 'registered' &&
-      spec.version !== undefined &&
-      !(await isAdded(ctx.paths, spec.module, spec.version)) &&
-      (await exists(tree.source(ctx.paths, spec.module, spec.version))));
+  const needsAdd = (await readSpecToAdd(ctx, spec)) !== undefined;
   if (spec !== undefined && (needsAdd || action === 'add')) {
     const add = await readAddPlan(ctx, spec, { target: first, directives: request.directives });
     ({ module, version } = add);

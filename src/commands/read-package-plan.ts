@@ -9,15 +9,12 @@ import { planRpmIdentity, planRpmMeta, type RpmStyle } from '../package/naming.t
 
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 
-import { tree } from '../state/tree.ts';
-
 import { prepareBuild } from './build.ts';
 
-import { exists } from '../state/fs.ts';
-import { isAdded } from '../state/read-state.ts';
 import { describeAddPlan, readAddPlan, type AddPlan } from './add.ts';
 import type { CommandPlan } from './command-plan.ts';
 import { requireModuleVersion, type ModuleSpec } from './module-arg.ts';
+import { readSpecToAdd } from './module-target.ts';
 
 import {
   checkRpmOptions,
@@ -64,10 +61,9 @@ async function readModuleToPackage(
     const add = await readAddPlan(ctx, s, { target, directives: request.directives });
     return { module: add.module, version: add.version, add };
   };
-  if (spec?.kind === 'source' || spec?.kind === 'archive') return readAdd(spec);
+  const toAdd = await readSpecToAdd(ctx, spec);
+  if (toAdd !== undefined) return readAdd(toAdd);
   const { module, version } = requireModuleVersion(spec, request.action);
-  if (!(await isAdded(ctx.paths, module, version)) && (await exists(tree.source(ctx.paths, module, version))))
-    return readAdd({ kind: 'registered', module, version });
   return { module, version, add: undefined };
 }
 
