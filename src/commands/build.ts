@@ -271,5 +271,29 @@ export function planBuildExitCode(
  * but does not rebuild (as dkms install --force).
  */
 export function ensureBuilt(ctx: LockedContext, options: BuildModuleOptions): Promise<BuildOutcome[]> {
-  return buildModule(ctx, { ...options, force: false, skipDependencyCheck: options.force });
+  return buildModule(ctx, planEnsureBuilt(options));
+}
+
+/**
+ * The build request of a command that builds only what is missing (install, the packages): its --force
+ * skips the BUILD_DEPENDS check and rebuilds nothing, as dkms install --force. Pure.
+ */
+export function planEnsureBuilt<T extends { force: boolean }>(
+  options: T,
+): T & { force: false; skipDependencyCheck: boolean } {
+  return { ...options, force: false, skipDependencyCheck: options.force };
+}
+
+/**
+ * A build decision as a dry run says it: the build with its directory and make command, or why there is
+ * none ("skip" for an excluded kernel, "fail" with the error); undefined for a build already there.
+ */
+export function describeBuildDecision(
+  where: string,
+  decided: { plan: BuildPlan } | { outcome: BuildOutcome },
+): string | undefined {
+  if ('plan' in decided) return `build ${where} in ${decided.plan.buildDir}: ${decided.plan.makeCommand}`;
+  const { outcome } = decided;
+  if (outcome.status === 'already-built') return undefined;
+  return `${outcome.status === 'excluded' ? 'skip' : 'fail'} ${where}: ${outcome.error?.message ?? ''}`;
 }

@@ -14,7 +14,13 @@ import { findModuleFile } from '../state/module-file.ts';
 import { readKernelLink } from '../state/read-state.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
-import { ensureBuilt, prepareBuild, type BuildOutcome } from './build.ts';
+import {
+  describeBuildDecision,
+  ensureBuilt,
+  planEnsureBuilt,
+  prepareBuild,
+  type BuildOutcome,
+} from './build.ts';
 import type { CommandPlan } from './command-plan.ts';
 import { compressionSuffix } from '../build/postprocess.ts';
 import { stageModules } from '../install/stage.ts';
@@ -318,16 +324,12 @@ export async function planInstallCommand(
   const depmod = new Set<string>();
   for (const target of options.targets) {
     const where = `${options.module}/${options.version} for ${target.release} (${target.arch})`;
-    const request = {
-      ...options,
-      target,
-      force: options.install ? false : options.force,
-      skipDependencyCheck: options.install && options.force,
-    };
+    const request = options.install ? planEnsureBuilt({ ...options, target }) : { ...options, target };
     const decided = await prepareBuild(ctx, request, ctx.jobs, { dryRun: true });
+    const step = describeBuildDecision(where, decided);
+    if (step !== undefined) steps.push(step);
     if ('plan' in decided) {
       const { plan } = decided;
-      steps.push(`build ${where} in ${plan.buildDir}: ${plan.makeCommand}`);
       if (!options.install) continue;
       const suffix = compressionSuffix(plan.compression);
       const files = plan.conf.modules.map((m) =>
@@ -338,12 +340,7 @@ export async function planInstallCommand(
       continue;
     }
     const { outcome } = decided;
-    if (outcome.status !== 'already-built') {
-      steps.push(
-        `${outcome.status === 'excluded' ? 'skip' : 'fail'} ${where}: ${outcome.error?.message ?? ''}`,
-      );
-      continue;
-    }
+    if (outcome.status !== 'already-built') continue;
     if (!options.install) {
       steps.push(`${where} is already built (--force builds it again)`);
       continue;

@@ -9,7 +9,7 @@ import { planRpmIdentity, planRpmMeta, type RpmStyle } from '../package/naming.t
 
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 
-import { prepareBuild } from './build.ts';
+import { describeBuildDecision, planEnsureBuilt, prepareBuild } from './build.ts';
 
 import { describeAddPlan, readAddPlan, type AddPlan } from './add.ts';
 import type { CommandPlan } from './command-plan.ts';
@@ -77,21 +77,12 @@ async function readPackageBuild(
   target: KernelTarget,
 ): Promise<{ step: string; packaged: boolean }> {
   const where = `${request.module}/${request.version} for ${target.release} (${target.arch})`;
-  const decided = await prepareBuild(
-    ctx,
-    { ...request, target, force: false, skipDependencyCheck: request.force },
-    ctx.jobs,
-    { dryRun: true },
-  );
-  if ('plan' in decided)
-    return {
-      step: `build ${where} in ${decided.plan.buildDir}: ${decided.plan.makeCommand}`,
-      packaged: true,
-    };
-  const { outcome } = decided;
-  if (outcome.status === 'already-built') return { step: `${where} is already built`, packaged: true };
-  const verb = outcome.status === 'excluded' ? 'skip' : 'fail';
-  return { step: `${verb} ${where}: ${outcome.error?.message ?? ''}`, packaged: false };
+  const decided = await prepareBuild(ctx, planEnsureBuilt({ ...request, target }), ctx.jobs, {
+    dryRun: true,
+  });
+  const step = describeBuildDecision(where, decided);
+  if (step === undefined) return { step: `${where} is already built`, packaged: true };
+  return { step, packaged: 'plan' in decided };
 }
 
 /**
