@@ -3,7 +3,12 @@ import path from 'node:path';
 import { readContextKernel, type Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { extractCheckedTarball, readTarEntries, writeTarball } from '../package/tarball/archive.ts';
+import {
+  extractCheckedTarball,
+  readTarEntries,
+  unsafeTarballError,
+  writeTarball,
+} from '../package/tarball/archive.ts';
 import {
   planTarballLoad,
   planTarballName,
@@ -142,11 +147,7 @@ export interface LoadResult {
 async function readLoadPlan(file: string): Promise<TarballLoadPlan> {
   const { plan, problems } = planTarballLoad(await readTarEntries(file));
   if (plan !== undefined) return plan;
-  throw new KmodError(
-    'ARCHIVE_INVALID',
-    `${file}: not a DKMS tarball kmodforge can load safely:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-    { hint: 'nothing was written' },
-  );
+  throw unsafeTarballError(file, problems);
 }
 
 export interface LoadTarballOptions {

@@ -78,13 +78,16 @@ export async function extractCheckedTarball(file: string, dir: string, plan: Tar
   const confStats = await lstat(conf).catch(() => undefined);
   if (confStats?.isFile() !== true)
     problems.push(`${path.join(plan.confDir, 'dkms.conf')} is not a plain file`);
-  if (problems.length > 0) {
-    throw new KmodError(
-      'ARCHIVE_INVALID',
-      `${file}: not a DKMS tarball kmodforge can load safely:\n${problems.map((p) => `  ${p}`).join('\n')}`,
-      { hint: 'nothing was written' },
-    );
-  }
+  if (problems.length > 0) throw unsafeTarballError(file, problems);
+}
+
+/** Exit 9 for a tarball that is not safe to load, with every problem found, before anything is written. */
+export function unsafeTarballError(file: string, problems: readonly string[]): KmodError {
+  return new KmodError(
+    'ARCHIVE_INVALID',
+    `${file}: not a DKMS tarball kmodforge can load safely:\n${problems.map((p) => `  ${p}`).join('\n')}`,
+    { hint: 'nothing was written' },
+  );
 }
 
 /** What is wrong with one extracted part of a tarball, if anything. */
