@@ -2,7 +2,8 @@
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
-  isTTY: boolean;
+  /** Whether `err` may carry colours: only a terminal gets them, as picocolors alone would also colour a piped stderr whenever stdout is a terminal. */
+  color: boolean;
 }
 
 /**
@@ -23,7 +24,7 @@ export function quietOnClose(stream: NodeJS.WritableStream): (text: string) => v
 export const processIo: Io = {
   out: quietOnClose(process.stdout),
   err: quietOnClose(process.stderr),
-  isTTY: process.stdout.isTTY,
+  color: process.stderr.isTTY === true && !('NO_COLOR' in process.env),
 };
 
 /**

@@ -1,4 +1,4 @@
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import type { KmodEvent } from '../context.ts';
 import { KmodError, fromFixableErrno } from '../errors.ts';
 import type { Io } from './io.ts';
@@ -22,7 +22,7 @@ export function renderEvent(
   if (options.quiet) return;
   switch (event.type) {
     case 'warning':
-      io.err(`${pc.yellow('Warning:')} ${event.message}\n`);
+      io.err(`${createColors(io.color).yellow('Warning:')} ${event.message}\n`);
       break;
     case 'info':
       io.out(`${event.message}\n`);
@@ -47,19 +47,20 @@ export function errorRecord(error: KmodError): ErrorData {
 }
 
 /** An error as text, as dkms users expect it ("Error! …"), with its hint. */
-export function formatError(error: KmodError): string {
+export function formatError(io: Io, error: KmodError): string {
+  const pc = createColors(io.color);
   return `${pc.red('Error!')} ${error.message}\n${error.hint === undefined ? '' : `${pc.dim('Hint:')} ${error.hint}\n`}`;
 }
 
 /** A user error that only skips something (a BUILD_EXCLUSIVE kernel) as a warning, with its hint. */
-export function formatErrorAsWarning(error: KmodError): string {
-  return `${pc.yellow('Warning:')} ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`;
+export function formatErrorAsWarning(io: Io, error: KmodError): string {
+  return `${createColors(io.color).yellow('Warning:')} ${error.message}\n${error.hint === undefined ? '' : `${error.hint}\n`}`;
 }
 
 /** Prints an error as text or as a JSON object, and returns the exit code. */
 export function renderError(io: Io, json: boolean, error: KmodError): number {
   if (json) writeJson(io, { type: 'error', ...errorRecord(error) });
-  else io.err(formatError(error));
+  else io.err(formatError(io, error));
   return error.exitCode;
 }
 

@@ -18,7 +18,7 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
     err: (text) => {
       stderr += text;
     },
-    isTTY: false,
+    color: false,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

@@ -14,7 +14,7 @@ export function existingPaths(...files: string[]): Set<string> {
 
 /** The visible long options a CLI command declares, read from the real command table. */
 export function declaredOptions(name: string): string[] {
-  const io: Io = { out: () => undefined, err: () => undefined, isTTY: false };
+  const io: Io = { out: () => undefined, err: () => undefined, color: false };
   return (
     buildProgram(io, { result: undefined })
       .commands.find((c) => c.name() === name)

@@ -31,7 +31,7 @@ export function renderOutcomes(io: Io, options: GlobalOptions, outcomes: readonl
         `Module ${o.module}/${o.version} already built for kernel ${o.kernel} (${o.arch}), skip. You may override by specifying --force.\n`,
       );
     } else if (o.status === 'excluded' && o.error !== undefined) {
-      io.err(formatErrorAsWarning(o.error));
+      io.err(formatErrorAsWarning(io, o.error));
     } else if (o.status === 'failed' && o.error !== undefined) {
       renderError(io, false, o.error);
     }

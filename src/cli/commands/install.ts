@@ -44,7 +44,7 @@ export function renderInstallOutcomes(
           );
         break;
       case 'excluded':
-        if (o.error !== undefined) io.err(formatErrorAsWarning(o.error));
+        if (o.error !== undefined) io.err(formatErrorAsWarning(io, o.error));
         break;
       case 'failed':
         if (o.error !== undefined) renderError(io, false, o.error);

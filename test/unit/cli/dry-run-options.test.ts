@@ -15,7 +15,7 @@ describe('--dry-run on the packaging commands', () => {
 
   it.each(commands)('%s --help lists --dry-run with its line of help', async (name) => {
     let out = '';
-    const code = await main([name, '--help'], { out: (t) => (out += t), err: () => undefined, isTTY: false });
+    const code = await main([name, '--help'], { out: (t) => (out += t), err: () => undefined, color: false });
     expect(code).toBe(0);
     expect(out).toMatch(/^ {2}--dry-run +print what would be done, and change nothing$/m);
   });

@@ -119,7 +119,7 @@ describe('the CLI refuses what a command does not take', () => {
     const code = await main(argv, {
       out: (t) => (out += t),
       err: (t) => (err += t),
-      isTTY: false,
+      color: false,
     });
     return { code, out, err };
   };
