@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     restoreMocks: true,
+    // Tests that spawn the CLI run the bundle (bin/kmodforge.js); this builds it when the sources changed.
+    globalSetup: ['test/support/bundle-setup.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitOnSignals, main } from '../dist/cli/main.js';
+import { exitOnSignals, main } from '../dist/main.js';
 
 exitOnSignals();
 process.exitCode = await main(process.argv.slice(2));

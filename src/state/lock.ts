@@ -1,6 +1,5 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
 import { KmodError, isErrno } from '../errors.ts';
 import { makeDirs } from './fs.ts';
 
@@ -37,6 +36,8 @@ export async function acquireStateLock(
     throw error;
   }
   const file = path.join(dkmsTree, lockFileName);
+  // Loaded here, not at start-up: status takes no lock unless a journal needs recovering.
+  const { execa } = await import('execa');
   const holder = execa(
     'flock',
     [...(options.wait === false ? ['-n'] : []), '-x', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'],

@@ -20,6 +20,7 @@ import { resolvePaths } from '../../src/paths.ts';
 import { ensureMokKeyPair } from '../../src/sign/mok.ts';
 import { debianDkmsPackages, fetchDebianDkmsPackage } from '../support/debian-dkms.ts';
 import { verifyModuleSignature } from '../support/module-signature.ts';
+import { spawnCli } from '../support/spawn-cli.ts';
 import {
   arch,
   fixtureDir,
@@ -82,16 +83,15 @@ describe.skipIf(!hasRpmbuild)('source RPMs rebuilt by rpmbuild alone', () => {
   const srpmOf = (module: string, version: string): string =>
     path.join(t.dkmsTree, module, version, 'rpm', `${module}-kmod-${version.replaceAll('-', '_')}-1.src.rpm`);
 
-  /** kmodforge mksrpm with SOURCE_DATE_EPOCH set, in-process. */
+  /**
+   * kmodforge mksrpm with SOURCE_DATE_EPOCH set, as it ships (the bundle), which must find kmod-build.sh
+   * and source.spec.in beside its chunks.
+   */
   async function mksrpm(...args: string[]): Promise<Awaited<ReturnType<TestRoot['cli']>>> {
-    const saved = process.env['SOURCE_DATE_EPOCH'];
-    process.env['SOURCE_DATE_EPOCH'] = sourceDateEpoch;
-    try {
-      return await t.cli('mksrpm', ...args);
-    } finally {
-      if (saved === undefined) delete process.env['SOURCE_DATE_EPOCH'];
-      else process.env['SOURCE_DATE_EPOCH'] = saved;
-    }
+    const run = await spawnCli(['--root', t.root, 'mksrpm', ...args], {
+      env: { SOURCE_DATE_EPOCH: sourceDateEpoch },
+    });
+    return { ...run, code: run.code ?? -1 };
   }
 
   /** rpmbuild --rebuild in a private _topdir with dkms and kmodforge shadowed; the RPMs it wrote. */
@@ -482,6 +482,7 @@ describe.skipIf(!hasRpmbuild)('source RPMs rebuilt by rpmbuild alone', () => {
       const cc = planKernelCc(info.config);
       const make = planMakeCommand(conf.make.command, {
         jobs: 3,
+        jobserver: false,
         kernel,
         config: info.config,
         defaultCc: conf.make.index === undefined && cc !== undefined && isOnPath(cc) ? cc : undefined,

@@ -1,6 +1,7 @@
 /**
- * Test support: the CLI from the sources in a child process, for tests that kill it, signal it, close its
- * output or otherwise need a real process (in-process runs are test/support/cli.ts runCli).
+ * Test support: the CLI as it ships (bin/kmodforge.js and the bundle in dist/, which the vitest
+ * globalSetup builds from the current sources) in a child process, for tests that kill it, signal it,
+ * close its output or otherwise need a real process (in-process runs are test/support/cli.ts runCli).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import path from 'node:path';
@@ -10,14 +11,12 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * The command that runs this checkout's CLI from its sources: node with the tsx loader (an absolute path,
- * so the command works from any directory) and test/support/kmodforge-bin.ts. Append the CLI's arguments.
+ * The command that runs this checkout's CLI as it ships (absolute paths, so it works from any directory).
+ * Append the CLI's arguments.
  */
 export const cliCommand: readonly [string, ...string[]] = [
   process.execPath,
-  '--import',
-  path.join(here, '../../node_modules/tsx/dist/loader.mjs'),
-  path.join(here, 'kmodforge-bin.ts'),
+  path.join(here, '../../bin/kmodforge.js'),
 ];
 
 /** The running CLI child: no stdin, stdout and stderr piped (and collected by spawnCli). */
@@ -41,7 +40,7 @@ export interface SpawnResult {
   stderr: string;
 }
 
-/** Runs the CLI from the sources in a child process and resolves with how it ended and what it printed. */
+/** Runs the shipped CLI in a child process and resolves with how it ended and what it printed. */
 export function spawnCli(args: readonly string[], options: SpawnCliOptions = {}): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
     const [file, ...prefix] = cliCommand;

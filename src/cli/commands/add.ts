@@ -6,7 +6,8 @@ import { withMutation } from '../../commands/mutation.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
-import { readSpec, dryRunModuleCommand } from './module-command.ts';
+import { dryRunModuleCommand } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 import { addCommandOptions, moduleOptions, refuseAllOption } from '../global-options.ts';
 
 export function registerAdd(program: Command, io: Io, dispatch: Dispatch): void {

@@ -1,5 +1,3 @@
-import type { ModuleSpec } from '../../commands/module-arg.ts';
-import { readModuleSpec } from '../../commands/module-arg.ts';
 import type { Context } from '../../context.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { KmodError } from '../../errors.ts';
@@ -9,14 +7,8 @@ import type { BuildModuleOptions } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import { readModuleCommandPlan } from '../../commands/read-module-command.ts';
 import type { Io } from '../io.ts';
+import { readSpec } from './module-spec.ts';
 import { renderPlan } from '../render-plan.ts';
-
-export async function readSpec(
-  arg: string | undefined,
-  options: GlobalOptions,
-): Promise<ModuleSpec | undefined> {
-  return readModuleSpec(arg, options.module, options.moduleVersion);
-}
 
 /**
  * What build, install and the packaging commands share in the CLI: the module argument and the kernels

@@ -7,7 +7,7 @@ import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
 import { renderOutcomes } from './build.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 
 /**
  * What a packaging command's dry run plans from the command line: the module argument, the kernels

@@ -10,7 +10,7 @@ import { requireAdded } from '../../state/registered.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
 const descriptions: Record<RemoveMode, string> = {

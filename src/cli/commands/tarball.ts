@@ -9,7 +9,7 @@ import { parseSourceDateEpoch } from '../../package/package-info.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 import { addCommandOptions, moduleOptions } from '../global-options.ts';
 import { renderPlan } from '../render-plan.ts';
 

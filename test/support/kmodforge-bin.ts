@@ -1,4 +1,0 @@
-import { exitOnSignals, main } from '../../src/cli/main.ts';
-
-exitOnSignals();
-process.exitCode = await main(process.argv.slice(2));
