@@ -11,7 +11,15 @@ import { planSigningSettings, type SigningSettings } from './sign/sign-settings.
 export type KmodEvent =
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
-  | { type: 'build-start'; module: string; version: string; kernel: string; arch: string }
+  | {
+      type: 'build-start';
+      module: string;
+      version: string;
+      kernel: string;
+      arch: string;
+      /** How long the last build of this module took (kmodforge.json), for a progress estimate; null for none. */
+      estimateSeconds: number | null;
+    }
   | { type: 'build-step'; module: string; version: string; kernel: string; arch: string; step: string }
   | {
       type: 'build-done';
@@ -21,6 +29,8 @@ export type KmodEvent =
       arch: string;
       ok: boolean;
       seconds: number;
+      /** Restored from the build cache instead of compiled. */
+      cached: boolean;
     };
 
 /** Everything a command needs from its surroundings; nothing below the CLI reads process.env or cwd. */
@@ -37,6 +47,8 @@ export interface Context {
   runningKernel: string;
   /** Job budget shared by all builds of a command. */
   jobs: number;
+  /** --no-cache: builds compile even when the build cache has their result (and store the new one). */
+  noCache: boolean;
   emit: (event: KmodEvent) => void;
   /**
    * Test seam for the crash-safety tests: SIGKILL this process right after the transaction step with this
@@ -54,9 +66,12 @@ export interface Context {
 
 export interface ContextOptions extends PathOptions {
   jobs?: number | undefined;
+  /** The -j of the caller's MAKEFLAGS: the budget when neither -j, the config nor framework.conf set one. */
+  makeflagsJobs?: number | undefined;
   emit?: ((event: KmodEvent) => void) | undefined;
   killAfterOp?: number | undefined;
   requireSignature?: boolean | undefined;
+  noCache?: boolean | undefined;
 }
 
 /**
@@ -91,7 +106,8 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
     distro: await readDistro(paths.root),
     hostArch: os.machine(),
     runningKernel: os.release(),
-    jobs: options.jobs ?? config.jobs ?? parallelJobs ?? os.availableParallelism(),
+    jobs: options.jobs ?? config.jobs ?? parallelJobs ?? options.makeflagsJobs ?? os.availableParallelism(),
+    noCache: options.noCache === true,
     emit: options.emit ?? (() => undefined),
     killAfterOp: options.killAfterOp,
     kernels: new Map(),

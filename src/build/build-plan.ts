@@ -7,6 +7,7 @@ import type { Paths } from '../paths.ts';
 import { tree, type BuildKey } from '../state/tree.ts';
 import { planStatusFacts, type StatusFacts } from '../state/status-facts.ts';
 import type { ModuleCompression } from '../kernel/kconfig.ts';
+import type { JobAccess, JobServer } from './job-slots.ts';
 import { planKernelCc, planMakeCommand } from './make-command.ts';
 import type { CompressionOptions } from './postprocess.ts';
 
@@ -50,7 +51,8 @@ export interface BuildPlan {
   /** Module.symvers of installed BUILD_DEPENDS modules, for KBUILD_EXTRA_SYMBOLS. */
   extraSymbols: string[];
   modules: BuiltModule[];
-  jobs: number;
+  /** The jobserver the make step joins, shared by every build of the command. */
+  jobServer: JobServer | undefined;
   /** dkms's variables, set (not exported, as in dkms) where make and the build scripts run. */
   vars: ConfVariables;
   /** After strip: sign, then compress, as the kernel expects (strip → sign → compress). */
@@ -66,7 +68,7 @@ export interface BuildPlanInput {
   conf: ModuleConf;
   kernel: KernelInfo;
   arch: string;
-  jobs: number;
+  access: JobAccess;
   extraSymbols: string[];
   vars: ConfVariables;
   signing: BuildSigning;
@@ -115,7 +117,9 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
     resultDir: tree.built(paths, { module, version, kernel: kernel.release, arch }),
     patches,
     makeCommand: planMakeCommand(conf.make.command, {
-      jobs: input.jobs,
+      jobs: input.access.jobs,
+      // A budget always comes with a jobserver when the build runs; a dry run shows the same command.
+      jobserver: input.access.jobs > 0,
       kernel: kernel.release,
       config: kernel.config,
       defaultCc: conf.make.index === undefined ? usableCc : undefined,
@@ -128,7 +132,7 @@ export function planBuild(input: BuildPlanInput): BuildPlan {
       destName: m.destName,
       strip: m.strip,
     })),
-    jobs: input.jobs,
+    jobServer: input.access.server,
     vars: input.vars,
     signing: input.signing,
     compression: kernel.config?.compression ?? 'none',

@@ -4,31 +4,44 @@ import { baseEnv, runCommand, type RunResult } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
 import { appendStepEnd, appendStepStart } from './build-log.ts';
 import type { BuildPlan } from './build-plan.ts';
+import type { JobServer } from './job-slots.ts';
 
 export const makeTimeoutMs = 6 * 60 * 60 * 1000;
 export const scriptTimeoutMs = 60 * 60 * 1000;
 
-export function buildEnv(plan: BuildPlan): Record<string, string> {
+export function buildEnv(plan: BuildPlan, jobServer?: JobServer): Record<string, string> {
   return baseEnv({
+    ...(jobServer === undefined ? {} : { MAKEFLAGS: jobServer.makeflags }),
     ...(plan.cc === undefined ? {} : { CC: plan.cc, KERNEL_CC: plan.cc }),
     ...(plan.extraSymbols.length === 0 ? {} : { KBUILD_EXTRA_SYMBOLS: plan.extraSymbols.join(' ') }),
   });
 }
 
-/** Runs `script` in bash with dkms's variables set and cwd, logging it as one step. */
+/**
+ * Runs `script` in bash with dkms's variables set and cwd, logging it as one step; with a jobserver, every
+ * make it starts joins it.
+ */
 export async function runLoggedBash(
   plan: BuildPlan,
   description: string,
   shown: string,
   script: string,
   timeoutMs: number,
+  jobServer?: JobServer,
 ): Promise<RunResult> {
   const program = [
     ...planVariableAssignments(plan.vars),
     `cd ${quoteCommand([plan.buildDir])} || exit 15`,
     script,
   ].join('\n');
-  return runLoggedStep(plan, description, shown, ['bash', '--noprofile', '--norc', '-c', program], timeoutMs);
+  return runLoggedStep(
+    plan,
+    description,
+    shown,
+    ['bash', '--noprofile', '--norc', '-c', program],
+    timeoutMs,
+    jobServer,
+  );
 }
 
 /** Runs argv in the build directory with the build's environment, logging it as one step of make.log. */
@@ -38,14 +51,17 @@ async function runLoggedStep(
   shown: string,
   argv: readonly string[],
   timeoutMs: number,
+  jobServer?: JobServer,
 ): Promise<RunResult> {
   const [file = '', ...args] = argv;
   await appendStepStart(plan.logFile, description, shown);
   const result = await runCommand(file, args, {
     cwd: plan.buildDir,
-    env: buildEnv(plan),
+    env: buildEnv(plan, jobServer),
     logFile: plan.logFile,
     timeoutMs,
+    // make's MAKEFLAGS names fd 3 for reading tokens and fd 4 for giving them back: one pipe.
+    passFds: jobServer === undefined ? undefined : [jobServer.fd, jobServer.fd],
   });
   await appendStepEnd(
     plan.logFile,

@@ -1,9 +1,10 @@
+import { parseMakeflagsJobs } from '../config/makeflags.ts';
 import type { Command } from 'commander';
 import { KmodError } from '../errors.ts';
 import { createContext, type Context } from '../context.ts';
 import { readGlobalOptions, type GlobalOptions } from './global-options.ts';
 import type { Io } from './io.ts';
-import { renderEvent } from './render.ts';
+import { createProgress } from './progress.ts';
 
 /** What a command's action gets: the parsed global options, a context, and where to write. */
 export interface Invocation {
@@ -38,6 +39,7 @@ export function defineAction<A extends unknown[]>(
           'ALL_BANNED',
           `The action ${command.name()} does not support the --all parameter.`,
         );
+      const progress = createProgress(io, options);
       const ctx = await createContext({
         root: options.root,
         dkmsTree: options.dkmsTree,
@@ -45,15 +47,19 @@ export function defineAction<A extends unknown[]>(
         installTree: options.installTree,
         kernelSourceDir: options.kernelSourceDir,
         jobs: options.jobs,
+        makeflagsJobs: parseMakeflagsJobs(process.env['MAKEFLAGS']),
         requireSignature: options.requireSignature,
+        noCache: options.noCache,
         killAfterOp: parseKillAfterOp(process.env['KMODFORGE_TEST_KILL_AFTER_OP']),
-        emit: (event) => {
-          renderEvent(io, options, event);
-        },
+        emit: progress.emit,
       });
       // commander passes the positional arguments first, then the options and the command itself.
       const args = received.slice(0, received.length - 2) as A;
-      return action({ options, ctx, io }, ...args);
+      try {
+        return await action({ options, ctx, io }, ...args);
+      } finally {
+        await progress.end();
+      }
     })();
   });
 }

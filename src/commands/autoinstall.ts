@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { heldSlot, withJobSlots, type JobAccess } from '../build/job-slots.ts';
 import { runTasks } from '../build/schedule.ts';
 import type { Context } from '../context.ts';
 import { KmodError, exitCodes } from '../errors.ts';
@@ -22,6 +23,8 @@ export interface AutoinstallEntry {
   error: KmodError | undefined;
   /** For missing-deps: the BUILD_DEPENDS that could not be installed first. */
   missing: string[];
+  /** How long its build ran, when one did. */
+  seconds?: number | undefined;
 }
 
 export interface AutoinstallCandidate {
@@ -118,6 +121,7 @@ function entryOf(outcome: InstallOutcome): AutoinstallEntry {
     result,
     error: outcome.error,
     missing: [],
+    seconds: outcome.build?.seconds,
   };
 }
 
@@ -223,7 +227,7 @@ export async function autoinstall(
   const entries = [...plan.entries];
   const tasks = plan.tasks.map((task) => ({
     ...task,
-    run: async (jobs: number) => {
+    run: async (jobAccess: JobAccess) => {
       const { module, version } = task.module;
       const [outcome] = await installModule(ctx, {
         module,
@@ -232,7 +236,7 @@ export async function autoinstall(
         force: false,
         directives: [],
         noDepmod: true,
-        budget: jobs,
+        slots: heldSlot(jobAccess),
       });
       if (outcome?.status === 'failed')
         throw outcome.error ?? new KmodError('INSTALL_FAILED', `${module}/${version} failed`);
@@ -240,7 +244,7 @@ export async function autoinstall(
       return entryOf(outcome);
     },
   }));
-  const outcomes = await runTasks(tasks, ctx.jobs);
+  const outcomes = await withJobSlots(ctx.jobs, (slots) => runTasks(tasks, slots));
   for (const [i, outcome] of outcomes.entries()) {
     const task = tasks[i];
     if (task === undefined) continue;

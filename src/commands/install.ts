@@ -1,3 +1,4 @@
+import type { JobSlots } from '../build/job-slots.ts';
 import path from 'node:path';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import type { ModuleConf } from '../conf/module-conf.ts';
@@ -51,8 +52,8 @@ export interface InstallOptions {
   noDepmod: boolean;
   /** Stage the modules under this directory instead of installing them (no state change, no depmod). */
   destDir?: string | undefined;
-  /** The job budget for the builds this install needs (default: the context's). */
-  budget?: number | undefined;
+  /** The jobs the builds this install needs run on (default: a jobserver with the context's budget). */
+  slots?: JobSlots | undefined;
 }
 
 /** One kernel's install, read and planned: its outcome, the transaction's ops, and its scripts. */
@@ -325,7 +326,7 @@ export async function planInstallCommand(
   for (const target of options.targets) {
     const where = `${options.module}/${options.version} for ${target.release} (${target.arch})`;
     const request = options.install ? planEnsureBuilt({ ...options, target }) : { ...options, target };
-    const decided = await prepareBuild(ctx, request, ctx.jobs, { dryRun: true });
+    const decided = await prepareBuild(ctx, request, { jobs: ctx.jobs, server: undefined }, { dryRun: true });
     const step = describeBuildDecision(where, decided);
     if (step !== undefined) steps.push(step);
     if ('plan' in decided) {

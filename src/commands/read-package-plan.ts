@@ -77,9 +77,14 @@ async function readPackageBuild(
   target: KernelTarget,
 ): Promise<{ step: string; packaged: boolean }> {
   const where = `${request.module}/${request.version} for ${target.release} (${target.arch})`;
-  const decided = await prepareBuild(ctx, planEnsureBuilt({ ...request, target }), ctx.jobs, {
-    dryRun: true,
-  });
+  const decided = await prepareBuild(
+    ctx,
+    planEnsureBuilt({ ...request, target }),
+    { jobs: ctx.jobs, server: undefined },
+    {
+      dryRun: true,
+    },
+  );
   const step = describeBuildDecision(where, decided);
   if (step === undefined) return { step: `${where} is already built`, packaged: true };
   return { step, packaged: 'plan' in decided };

@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import { KmodError, fromFixableErrno } from '../errors.ts';
 import { quoteCommand } from './quote.ts';
 
@@ -11,6 +10,8 @@ export interface RunOptions {
   timeoutMs?: number | undefined;
   /** Appends the child's stdout and stderr to this file as they arrive. */
   logFile?: string | undefined;
+  /** Descriptors of ours the child gets as its fd 3, 4, … (a make jobserver's pipe). */
+  passFds?: readonly number[] | undefined;
 }
 
 export interface RunResult {
@@ -210,13 +211,14 @@ export async function runCommand(
   installExitHook();
   const command = quoteCommand([file, ...args]);
   const started = performance.now();
+  // Loaded on first use: commands that start no process (status, --version) never pay for it.
+  const { execa } = await import('execa');
   const child = execa(file, args, {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     env: options.env ?? baseEnv(),
     extendEnv: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    // execa passes any descriptor of ours on as is; its types only name 3 to 9.
+    stdio: ['ignore', 'pipe', 'pipe', ...((options.passFds ?? []) as readonly 3[])],
     all: true,
     reject: false,
     detached: true,

@@ -13,25 +13,64 @@ const clang = planConfigFacts(
 );
 
 describe('planMakeCommand', () => {
-  it('adds -j and KERNELRELEASE to a leading make, as dkms does', () => {
+  it('adds KERNELRELEASE to a leading make, as dkms does, and -j only where no jobserver limits it', () => {
     expect(
-      planMakeCommand('make -C /k M=/b', { jobs: 3, kernel: 'K', config: gcc, defaultCc: 'gcc-12' }),
+      planMakeCommand('make -C /k M=/b', {
+        jobs: 3,
+        jobserver: true,
+        kernel: 'K',
+        config: gcc,
+        defaultCc: 'gcc-12',
+      }),
+    ).toBe('make KERNELRELEASE=K -C /k M=/b CC=gcc-12');
+    expect(
+      planMakeCommand('make -C /k M=/b', {
+        jobs: 3,
+        jobserver: false,
+        kernel: 'K',
+        config: gcc,
+        defaultCc: 'gcc-12',
+      }),
     ).toBe('make -j3 KERNELRELEASE=K -C /k M=/b CC=gcc-12');
-    expect(planMakeCommand("'make' all", { jobs: 3, kernel: 'K', config: gcc, defaultCc: undefined })).toBe(
-      "'make' all",
-    );
     expect(
-      planMakeCommand('./build.sh', { jobs: 3, kernel: 'K', config: undefined, defaultCc: undefined }),
+      planMakeCommand("'make' all", {
+        jobs: 3,
+        jobserver: true,
+        kernel: 'K',
+        config: gcc,
+        defaultCc: undefined,
+      }),
+    ).toBe("'make' all");
+    expect(
+      planMakeCommand('./build.sh', {
+        jobs: 3,
+        jobserver: true,
+        kernel: 'K',
+        config: undefined,
+        defaultCc: undefined,
+      }),
     ).toBe('./build.sh');
-    expect(planMakeCommand('make', { jobs: 0, kernel: 'K', config: undefined, defaultCc: undefined })).toBe(
-      'make -j KERNELRELEASE=K',
-    );
+    expect(
+      planMakeCommand('make', {
+        jobs: 0,
+        jobserver: false,
+        kernel: 'K',
+        config: undefined,
+        defaultCc: undefined,
+      }),
+    ).toBe('make -j KERNELRELEASE=K');
   });
 
   it('builds with LLVM=1 for a clang kernel', () => {
     expect(
-      planMakeCommand('make -C /k M=/b', { jobs: 1, kernel: 'K', config: clang, defaultCc: undefined }),
-    ).toBe('make -j1 KERNELRELEASE=K -C /k M=/b LLVM=1');
+      planMakeCommand('make -C /k M=/b', {
+        jobs: 1,
+        jobserver: true,
+        kernel: 'K',
+        config: clang,
+        defaultCc: undefined,
+      }),
+    ).toBe('make KERNELRELEASE=K -C /k M=/b LLVM=1');
   });
 
   it('takes CC from CONFIG_CC_VERSION_TEXT', () => {
