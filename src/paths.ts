@@ -11,6 +11,10 @@ export interface Paths {
   installTree: string;
   etcDkms: string;
   etcKmodforge: string;
+  /** `<root>/var/cache/kmodforge/builds`: the build cache, one directory per build key (build/build-cache.ts). */
+  buildCache: string;
+  /** `<root>/var/cache/kmodforge/status`: status's readings of dkms.conf files, which it may redo any time. */
+  statusCache: string;
   /** --kernelsourcedir: headers for the (single) kernel being worked on, instead of <installTree>/<K>/build. */
   kernelSourceDir: string | undefined;
 }
@@ -39,6 +43,8 @@ export function resolvePaths(options: PathOptions = {}): Paths {
     installTree: abs(options.installTree, '/lib/modules'),
     etcDkms: underRoot(root, '/etc/dkms'),
     etcKmodforge: underRoot(root, '/etc/kmodforge'),
+    buildCache: underRoot(root, '/var/cache/kmodforge/builds'),
+    statusCache: underRoot(root, '/var/cache/kmodforge/status'),
     kernelSourceDir:
       options.kernelSourceDir === undefined ? undefined : path.resolve(options.kernelSourceDir),
   };

@@ -6,9 +6,10 @@ import { describeEnd } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
 import { replaceDir, writeFileAtomic } from '../state/atomic.ts';
 import { copyTree } from '../state/copy-tree.ts';
-import { appendLogHeader, planErrorExcerpt } from './build-log.ts';
+import { appendLogHeader, appendTimedStep, planErrorExcerpt } from './build-log.ts';
 import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
-import { finishModules } from './finish-modules.ts';
+import { finishModules, type FinishedModule } from './finish-modules.ts';
+import { lookupCachedBuild, storeCachedBuild, type BuildCacheSettings } from './build-cache.ts';
 import type { BuildPlan } from './build-plan.ts';
 import { exists, makeDirs } from '../state/fs.ts';
 import type { StatusFacts } from '../state/status-facts.ts';
@@ -18,6 +19,13 @@ export interface BuildResult {
   seconds: number;
   /** The files in K/A/module/, by dest name. */
   files: Record<string, string>;
+  /** The build's cache key, and whether the files came from the cache; undefined without a cache. */
+  cache: { key: string; restored: boolean } | undefined;
+}
+
+export interface RunBuildOptions {
+  /** The build cache to restore from and store in (build-cache.ts); none: always compile, store nothing. */
+  cache?: BuildCacheSettings | undefined;
 }
 
 export interface BuildMeta {
@@ -32,6 +40,8 @@ export interface BuildMeta {
   modules: { name: string; file: string; sha256: string; signed: boolean }[];
   /** What `status` needs, so that it reads this file instead of sourcing dkms.conf with bash. */
   status: StatusFacts;
+  /** The build cache key, and whether the modules were restored from the cache instead of compiled. */
+  cache?: { key: string; restored: boolean };
 }
 
 /** dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split. */
@@ -83,15 +93,28 @@ async function prepareWorkspace(plan: BuildPlan): Promise<void> {
  * the build's own directory, keeps make.log there, and throws with the failing command and the first
  * error lines.
  */
-export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): Promise<BuildResult> {
+export async function runBuild(
+  plan: BuildPlan,
+  emit: (e: KmodEvent) => void,
+  options: RunBuildOptions = {},
+): Promise<BuildResult> {
   const started = performance.now();
   const id = { module: plan.module, version: plan.version, kernel: plan.kernel.release, arch: plan.arch };
   const step = (name: string): void => {
     emit({ type: 'build-step', ...id, step: name });
   };
   step('copying source');
+  const copyStartedAt = new Date();
   await prepareWorkspace(plan);
+  // The log lives in the workspace, so the copy is logged once it is there.
   await appendLogHeader(plan.logFile, plan.module, plan.version, plan.kernel.release, plan.arch);
+  await appendTimedStep(
+    plan.logFile,
+    'copying the source',
+    `cp -a ${quoteCommand([plan.sourceDir, plan.buildDir])}`,
+    copyStartedAt,
+    Date.now() - copyStartedAt.getTime(),
+  );
 
   for (const patch of plan.patches) {
     if (!(await exists(patch.file))) {
@@ -116,6 +139,17 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
         `applying patch ${patch.name} failed:\n${planErrorExcerpt(result.all)}`,
       );
   }
+  // The key covers the source after patches. A hit skips PRE_BUILD, make, POST_BUILD and the finishing.
+  const cache = await lookupCachedBuild(plan, options.cache, emit);
+  if (cache?.restored !== undefined) {
+    step(`restored from the build cache ${cache.key}`);
+    return stageResult(plan, cache.restored.finished, {
+      started,
+      step,
+      emit,
+      cache: { key: cache.key, restored: true },
+    });
+  }
   if (plan.conf.scripts.preBuild !== undefined) {
     step('running PRE_BUILD');
     await runBuildScript(plan, 'PRE_BUILD', plan.conf.scripts.preBuild, emit);
@@ -128,6 +162,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
     plan.makeCommand,
     `eval ${quoteCommand([plan.makeCommand])}`,
     makeTimeoutMs,
+    plan.jobServer,
   );
   if (make.exitCode !== 0 || make.timedOut) {
     throw failure(
@@ -147,7 +182,32 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
   }
 
   const finished = await finishModules(plan, step, emit);
+  const cacheRecord = cache === undefined ? undefined : { key: cache.key, restored: false };
+  const result = await stageResult(plan, finished, { started, step, emit, cache: cacheRecord });
+  if (cache !== undefined)
+    await storeCachedBuild(cache.settings, cache.key, plan, finished, result.seconds, emit);
+  return result;
+}
 
+interface StageRun {
+  started: number;
+  step: (name: string) => void;
+  emit: (e: KmodEvent) => void;
+  cache: BuildResult['cache'];
+}
+
+/**
+ * Stages the result directory (module/, log/make.log, kmodforge.json) and replaces <dkmsTree>/M/V/K/A with
+ * it. POST_BUILD runs here, after the modules are copied (so it cannot change them), and not for a build
+ * restored from the cache: no build ran for it to follow, and its tree has nothing make would have made.
+ */
+async function stageResult(
+  plan: BuildPlan,
+  finished: readonly FinishedModule[],
+  run: StageRun,
+): Promise<BuildResult> {
+  const { started, step, emit } = run;
+  const id = { module: plan.module, version: plan.version, kernel: plan.kernel.release, arch: plan.arch };
   // Staged in the build's own directory: a kill leaves nothing in the state tree.
   const staging = path.join(plan.workDir, 'result');
   await makeDirs(path.dirname(plan.resultDir));
@@ -163,7 +223,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
     }
     const symvers = path.join(plan.buildDir, 'Module.symvers');
     if (await exists(symvers)) await cp(symvers, path.join(moduleDir, 'Module.symvers'));
-    if (plan.conf.scripts.postBuild !== undefined) {
+    if (plan.conf.scripts.postBuild !== undefined && run.cache?.restored !== true) {
       step('running POST_BUILD');
       await runBuildScript(plan, 'POST_BUILD', plan.conf.scripts.postBuild, emit);
     }
@@ -176,6 +236,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
       seconds,
       makeCommand: plan.makeCommand,
       status: plan.statusFacts,
+      ...(run.cache === undefined ? {} : { cache: run.cache }),
       modules: await Promise.all(
         finished.map(async (m) => ({
           name: m.destName,
@@ -189,7 +250,7 @@ export async function runBuild(plan: BuildPlan, emit: (e: KmodEvent) => void): P
     await replaceDir(staging, plan.resultDir);
     for (const m of finished) files[m.destName] = path.join(plan.resultDir, 'module', path.basename(m.file));
     await rm(plan.workDir, { recursive: true, force: true });
-    return { plan, seconds, files };
+    return { plan, seconds, files, cache: run.cache };
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;

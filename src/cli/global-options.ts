@@ -26,7 +26,9 @@ export interface GlobalOptions {
   destDir: string | undefined;
   templateKernel: string | undefined;
   requireSignature: boolean;
+  noCache: boolean;
   dryRun: boolean;
+  verify: boolean;
 }
 
 const collect = (value: string, previous: readonly string[] = []): string[] => [...previous, value];
@@ -65,9 +67,11 @@ export type CommandOptionName =
   | 'force'
   | 'noDepmod'
   | 'requireSignature'
+  | 'noCache'
   | 'templateKernel'
   | 'destDir'
-  | 'dryRun';
+  | 'dryRun'
+  | 'verify';
 
 const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
   kernel: () =>
@@ -95,6 +99,8 @@ const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
   noDepmod: () => new Option('--no-depmod', 'do not run depmod'),
   requireSignature: () =>
     new Option('--require-signature', 'fail a build whose modules cannot be signed (instead of a warning)'),
+  noCache: () =>
+    new Option('--no-cache', 'compile even when the build cache has the result (the new result is stored)'),
   templateKernel: () => new Option('--templatekernel <kernel>', 'the kernel whose installed modules to copy'),
   destDir: () =>
     new Option(
@@ -102,6 +108,11 @@ const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
       'install into this staging tree only; the live system and the state stay as they are',
     ),
   dryRun: () => new Option('--dry-run', 'print what would be done, and change nothing'),
+  verify: () =>
+    new Option(
+      '--verify',
+      'also compare built and installed modules byte for byte and check their vermagic; exit 12 if any differ',
+    ),
 };
 
 /** The options that name a module and its kernels. */
@@ -121,6 +132,7 @@ export const buildOptions = [
   'directive',
   'kernelSourceDir',
   'requireSignature',
+  'noCache',
 ] as const satisfies readonly CommandOptionName[];
 
 /** The options of commands that build and install for the kernels given (autoinstall and its hooks). */
@@ -130,6 +142,7 @@ export const autoinstallOptions = [
   'jobs',
   'kernelSourceDir',
   'requireSignature',
+  'noCache',
   'noDepmod',
 ] as const satisfies readonly CommandOptionName[];
 
@@ -189,6 +202,8 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     destDir: str(values, 'destdir'),
     templateKernel: str(values, 'templatekernel'),
     requireSignature: values['requireSignature'] === true,
+    noCache: values['cache'] === false,
     dryRun: values['dryRun'] === true,
+    verify: values['verify'] === true,
   };
 }

@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { BuildPlan } from '../build/build-plan.ts';
 import { planBuild, planPrivateTree } from '../build/build-plan.ts';
 import { runBuild, type BuildResult } from '../build/run-build.ts';
+import { planBuildCacheSettings } from '../build/build-cache.ts';
+import { withJobSlots, type JobAccess, type JobSlots } from '../build/job-slots.ts';
 import { runTasks } from '../build/schedule.ts';
 import type { DirectiveOverride } from '../conf/eval-script.ts';
 import { planConfVariables } from '../conf/read.ts';
@@ -13,6 +15,7 @@ import { readContextKernel, type Context } from '../context.ts';
 import { KmodError, exitCodes } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink } from '../state/read-state.ts';
+import { readBuildEstimate } from '../state/read-build-estimate.ts';
 import { readRegisteredConf, requireAdded } from '../state/registered.ts';
 import { tree } from '../state/tree.ts';
 import { readConfDigest } from '../state/status-facts.ts';
@@ -27,6 +30,7 @@ export interface BuildOutcome {
   kernel: string;
   arch: string;
   status: BuildStatus;
+  /** How long the build ran, failed ones included; undefined for one that did not run. */
   seconds: number | undefined;
   /** For failed and excluded builds: the error to report (exit 77 for an exclusion). */
   error: KmodError | undefined;
@@ -94,7 +98,7 @@ async function readDependencySymbols(
 export async function prepareBuild(
   ctx: Context,
   request: BuildRequest,
-  jobs: number,
+  jobAccess: JobAccess,
   options: { dryRun?: boolean } = {},
 ): Promise<{ plan: BuildPlan } | { outcome: BuildOutcome }> {
   const { module, version, target } = request;
@@ -123,12 +127,12 @@ export async function prepareBuild(
     kernel: target.release,
     arch: target.arch,
   });
-  // $parallel_jobs is this build's share of the budget, as the make command it is expanded into runs.
+  // $parallel_jobs is the whole budget, as in dkms: the jobserver keeps the builds within it together.
   const { conf } = await readRegisteredConf(ctx, module, version, target, {
     directives: request.directives,
     dkmsTreeVar: privateTree,
     kernel,
-    parallelJobs: jobs,
+    parallelJobs: jobAccess.jobs,
   });
   for (const message of conf.warnings) ctx.emit({ type: 'warning', message });
   if (conf.exclusion !== undefined) {
@@ -147,7 +151,7 @@ export async function prepareBuild(
       arch: target.arch,
       distro: ctx.distro,
       dkmsTreeVar: privateTree,
-      parallelJobs: jobs,
+      parallelJobs: jobAccess.jobs,
       runningKernel: ctx.runningKernel,
     },
     module,
@@ -170,7 +174,7 @@ export async function prepareBuild(
       conf,
       kernel,
       arch: target.arch,
-      jobs,
+      access: jobAccess,
       extraSymbols,
       vars,
       signing,
@@ -198,22 +202,29 @@ function planCompressionOptions(ctx: Context): CompressionOptions {
 export async function buildOne(
   ctx: LockedContext,
   request: BuildRequest,
-  jobs: number,
+  jobAccess: JobAccess,
 ): Promise<BuildOutcome> {
   const { module, version, target } = request;
   const base = { module, version, kernel: target.release, arch: target.arch };
   try {
-    const prepared = await prepareBuild(ctx, request, jobs);
+    const prepared = await prepareBuild(ctx, request, jobAccess);
     if ('outcome' in prepared) return prepared.outcome;
-    ctx.emit({ type: 'build-start', ...base });
+    ctx.emit({
+      type: 'build-start',
+      ...base,
+      estimateSeconds: await readBuildEstimate(ctx.paths, module, target),
+    });
     const started = performance.now();
     try {
-      const result = await runBuild(prepared.plan, ctx.emit);
-      ctx.emit({ type: 'build-done', ...base, ok: true, seconds: result.seconds });
+      const result = await runBuild(prepared.plan, ctx.emit, { cache: planBuildCacheSettings(ctx) });
+      const cached = result.cache?.restored === true;
+      ctx.emit({ type: 'build-done', ...base, ok: true, seconds: result.seconds, cached });
       return { ...base, status: 'built', seconds: result.seconds, error: undefined, result };
     } catch (error) {
-      ctx.emit({ type: 'build-done', ...base, ok: false, seconds: (performance.now() - started) / 1000 });
-      throw error;
+      const seconds = (performance.now() - started) / 1000;
+      ctx.emit({ type: 'build-done', ...base, ok: false, seconds, cached: false });
+      if (!(error instanceof KmodError)) throw error;
+      return { ...base, status: 'failed', seconds, error, result: undefined };
     }
   } catch (error) {
     if (!(error instanceof KmodError)) throw error;
@@ -228,8 +239,8 @@ export interface BuildModuleOptions {
   targets: readonly KernelTarget[];
   force: boolean;
   directives: readonly DirectiveOverride[];
-  /** The job budget these builds share (default: the context's). */
-  budget?: number | undefined;
+  /** The jobs these builds run on (default: a jobserver with the context's budget). */
+  slots?: JobSlots | undefined;
 }
 
 /**
@@ -241,14 +252,14 @@ export async function buildModule(
   options: BuildModuleOptions & { skipDependencyCheck?: boolean },
 ): Promise<BuildOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
-  const outcomes = await runTasks(
-    options.targets.map((target) => ({
-      id: `${target.release}/${target.arch}`,
-      after: [],
-      run: (jobs: number) => buildOne(ctx, { ...options, target }, jobs),
-    })),
-    options.budget ?? ctx.jobs,
-  );
+  const tasks = options.targets.map((target) => ({
+    id: `${target.release}/${target.arch}`,
+    after: [],
+    run: (jobAccess: JobAccess) => buildOne(ctx, { ...options, target }, jobAccess),
+  }));
+  const outcomes = await (options.slots === undefined
+    ? withJobSlots(ctx.jobs, (slots) => runTasks(tasks, slots))
+    : runTasks(tasks, options.slots));
   return outcomes.map((o) => {
     if (o.ok) return o.value;
     if ('error' in o) throw o.error;

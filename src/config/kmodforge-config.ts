@@ -12,6 +12,8 @@ export interface KmodforgeConfig {
   flavorRules: FlavorRule[];
   /** [build] jobs: the job budget when -j is not given. */
   jobs: number | undefined;
+  /** [build] cache_size: the build cache's size limit in bytes (0 turns the cache off); default 1 GiB. */
+  cacheSize: number | undefined;
   /** [signing]: key, certificate, sign_file, require; they win over /etc/dkms/framework.conf. */
   signing: { key?: string; certificate?: string; signFile?: string; require?: boolean };
   /** [package] maintainer: who packages are from (rpm Packager, deb Maintainer). */
@@ -22,6 +24,7 @@ export const emptyConfig: KmodforgeConfig = {
   file: undefined,
   flavorRules: [],
   jobs: undefined,
+  cacheSize: undefined,
   signing: {},
   maintainer: undefined,
 };
@@ -35,6 +38,7 @@ export const emptyConfig: KmodforgeConfig = {
  *   pattern = ^4\.19\.\d+-ti-r\d+$
  *   [build]
  *   jobs = 4
+ *   cache_size = 2G                    # the build cache's limit: bytes, or K, M, G, T (1024s); 0 = off
  *   [signing]
  *   key = /etc/kmodforge/mok.key       # or a pkcs11: URI; ${kernelver} is expanded per kernel
  *   certificate = /etc/kmodforge/mok.der
@@ -98,11 +102,32 @@ function parseFlavorSection(name: string, section: IniSection, file: string): Fl
 
 function parseBuildSection(section: IniSection, file: string, config: KmodforgeConfig): void {
   for (const entry of section.entries) {
-    if (entry.key !== 'jobs') throw invalid(file, entry, 'unknown key; [build] takes "jobs = <number>"');
+    if (entry.key === 'cache_size') {
+      config.cacheSize = parseCacheSize(file, entry);
+      continue;
+    }
+    if (entry.key !== 'jobs')
+      throw invalid(file, entry, 'unknown key; [build] takes "jobs = <number>" and "cache_size = <size>"');
     if (!/^\d+$/.test(entry.value) || Number(entry.value) < 1)
       throw invalid(file, entry, `"${entry.value}" is not a positive number`);
     config.jobs = Number(entry.value);
   }
+}
+
+const sizeUnits: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** `cache_size`: bytes, or a whole number with K, M, G or T (powers of 1024; `KiB`, `MB`… also read); 0 = off. */
+function parseCacheSize(file: string, entry: IniEntry): number {
+  const m = /^(\d+)\s*(?:([KMGT])(?:i?B)?|B)?$/i.exec(entry.value);
+  const bytes =
+    m === null ? Number.NaN : Number(m[1]) * (sizeUnits[(m[2] ?? '').toUpperCase()] ?? Number.NaN);
+  if (!Number.isSafeInteger(bytes))
+    throw invalid(
+      file,
+      entry,
+      `"${entry.value}" is not a size; expected bytes or a whole number with K, M, G or T (e.g. 512M, 2G), or 0 to turn the build cache off`,
+    );
+  return bytes;
 }
 
 function parseSigningSection(section: IniSection, file: string, config: KmodforgeConfig): void {

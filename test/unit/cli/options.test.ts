@@ -23,6 +23,7 @@ function parse(argv: readonly string[]): GlobalOptions {
     'jobs',
     'directive',
     'noDepmod',
+    'noCache',
     'force',
   ]);
   refuseAllOption(act);
@@ -69,6 +70,11 @@ describe('the option table', () => {
     expect(parse(['act', '-m', 'foo', '-v', '2'])).toMatchObject({ module: 'foo', moduleVersion: '2' });
   });
 
+  it('parses --no-cache', () => {
+    expect(parse(['act']).noCache).toBe(false);
+    expect(parse(['act', '--no-cache']).noCache).toBe(true);
+  });
+
   it('parses --directive and --no-depmod', () => {
     expect(parse(['act', '--directive', 'MAKE[0]=make x', '--no-depmod'])).toMatchObject({
       directives: [{ name: 'MAKE', index: 0, value: 'make x' }],
@@ -90,12 +96,19 @@ describe('each command declares its options', () => {
   const longs = declaredOptions;
 
   it.each([
-    ['build', ['--kernelver', '--all-kernels', '--jobs', '--force', '--directive']],
-    ['install', ['--kernelver', '--all-kernels', '--jobs', '--force', '--destdir', '--no-depmod']],
+    ['build', ['--kernelver', '--all-kernels', '--jobs', '--force', '--directive', '--no-cache']],
+    [
+      'install',
+      ['--kernelver', '--all-kernels', '--jobs', '--force', '--destdir', '--no-depmod', '--no-cache'],
+    ],
+    ['autoinstall', ['--kernelver', '--no-cache']],
+    ['kernel_postinst', ['--kernelver', '--no-cache']],
+    ['mkrpm', ['--kernelver', '--no-cache']],
+    ['mkdeb', ['--kernelver', '--no-cache']],
     ['remove', ['--kernelver', '--all', '--no-depmod']],
     ['mktarball', ['--kernelver', '--all', '--archive', '--source-only', '--binaries-only']],
     ['match', ['--kernelver', '--templatekernel']],
-    ['status', ['--kernelver', '--arch']],
+    ['status', ['--kernelver', '--arch', '--verify']],
   ])('%s takes %j', (name, expected) => {
     expect(longs(name)).toEqual(expect.arrayContaining(expected));
   });
@@ -103,6 +116,7 @@ describe('each command declares its options', () => {
   it.each([
     ['status', '--force'],
     ['kernels', '--kernelver'],
+    ['build', '--verify'],
     ['add', '--jobs'],
     ['build', '--templatekernel'],
     ['build', '--all'],
