@@ -24,6 +24,8 @@ export const exitCodes = {
   BUILD_FAILED: 10,
   SIGN_FAILED: 10,
   AUTOINSTALL_FAILED: 11,
+  /** status --verify found a module that differs (not an error: the command's answer). */
+  VERIFY_FAILED: 12,
   MISSING_DEPENDS: 13,
   NO_HEADERS: 21,
   CONFIG_INVALID: 8,

@@ -2,7 +2,9 @@ import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { runDepmod } from '../install/depmod.ts';
 import { recoverJournal } from '../install/journal.ts';
+import { exists } from '../state/fs.ts';
 import { acquireStateLock, withStateLock } from '../state/lock.ts';
+import { tree } from '../state/tree.ts';
 
 /** Undoes (or completes) what a killed kmodforge left half done; call with the state lock held. */
 export async function recoverState(ctx: Context): Promise<void> {
@@ -46,6 +48,8 @@ export async function withMutation<T>(ctx: Context, fn: (locked: LockedContext) 
  * transaction that cannot be recovered is a warning here, so that status still answers and says what to do.
  */
 export async function recoverIfIdle(ctx: Context): Promise<void> {
+  // Without a journal there is nothing to recover: no lock then, and no process (flock) for it.
+  if (!(await exists(tree.journal(ctx.paths)))) return;
   const lock = await acquireStateLock(ctx.paths.dkmsTree, { wait: false }).catch(() => undefined);
   if (lock === undefined) return;
   try {

@@ -14,6 +14,25 @@ export interface StatusFacts {
   modules: { destName: string; locations: string[] }[];
 }
 
+/** Whether a value read from JSON (a build record, a cache entry) is well-formed status facts. */
+export function isStatusFacts(value: unknown): value is StatusFacts {
+  if (typeof value !== 'object' || value === null) return false;
+  const { digest, modules } = value as { digest?: unknown; modules?: unknown };
+  return (
+    typeof digest === 'string' &&
+    Array.isArray(modules) &&
+    modules.every((m: unknown) => {
+      if (typeof m !== 'object' || m === null) return false;
+      const { destName, locations } = m as { destName?: unknown; locations?: unknown };
+      return (
+        typeof destName === 'string' &&
+        Array.isArray(locations) &&
+        locations.every((l: unknown) => typeof l === 'string')
+      );
+    })
+  );
+}
+
 /** The status facts of a dkms.conf reading. Pure. */
 export function planStatusFacts(digest: string, conf: ModuleConf): StatusFacts {
   return {
@@ -40,8 +59,9 @@ export async function readConfDigest(
     path.join(tree.sourceLink(paths, build.module, build.version), 'dkms.conf'),
     ...planOverrideFiles(paths.etcDkms, build.module, build.version, build.kernel, build.arch),
   ];
-  for (const file of files) {
-    const content = await readFile(file).catch(() => undefined);
+  const contents = await Promise.all(files.map((file) => readFile(file).catch(() => undefined)));
+  for (const [i, file] of files.entries()) {
+    const content = contents[i];
     hash.update(`${file}\0${content === undefined ? 'missing' : String(content.length)}\0`);
     if (content !== undefined) hash.update(content);
   }

@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
 import { recoverIfIdle } from '../../commands/mutation.ts';
-import { formatStatusLine, readStatus, type StatusRecord } from '../../commands/status.ts';
+import {
+  formatStatusLine,
+  formatVerifyFinding,
+  readStatus,
+  verifyStatus,
+  type StatusRecord,
+  type VerifyFinding,
+} from '../../commands/status.ts';
+import { exitCodes } from '../../errors.ts';
 import { checkKernelTarget } from '../../kernel/target.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { writeJson } from '../render.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 import { addCommandOptions, moduleOptions } from '../global-options.ts';
 
 export function statusRecord(r: StatusRecord) {
@@ -19,12 +27,27 @@ export function statusRecord(r: StatusRecord) {
   };
 }
 
+/** A finding of `status --verify` in `--json` output, after the status records. */
+export function verifyRecord(f: VerifyFinding) {
+  return {
+    type: 'verify' as const,
+    module: f.module,
+    version: f.version,
+    kernel: f.kernel,
+    arch: f.arch,
+    name: f.name,
+    finding: f.kind,
+    file: f.file,
+    detail: f.detail,
+  };
+}
+
 export function registerStatus(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('status')
     .description('show the state of added modules, as dkms status prints it')
     .argument('[module]', 'module or module/version');
-  addCommandOptions(command, moduleOptions);
+  addCommandOptions(command, [...moduleOptions, 'verify']);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
     const spec = await readSpec(arg, options);
     const filter = spec?.kind === 'registered' ? { module: spec.module, version: spec.version } : {};
@@ -37,7 +60,10 @@ export function registerStatus(program: Command, io: Io, dispatch: Dispatch): vo
       return target;
     });
     await recoverIfIdle(ctx);
-    const records = await readStatus(ctx, { ...filter, targets });
+    const request = { ...filter, targets };
+    const { records, findings } = options.verify
+      ? await verifyStatus(ctx, request)
+      : { records: await readStatus(ctx, request), findings: [] };
     for (const r of records) {
       if (r.state === 'broken' && !options.json) {
         io.err(
@@ -47,6 +73,11 @@ export function registerStatus(program: Command, io: Io, dispatch: Dispatch): vo
       if (options.json) writeJson(io, statusRecord(r));
       else io.out(`${formatStatusLine(r)}\n`);
     }
-    return 0;
+    // After every line, so the lines stay dkms's; a finding is the answer asked for, not an error.
+    for (const f of findings) {
+      if (options.json) writeJson(io, verifyRecord(f));
+      else io.out(`${formatVerifyFinding(f)}\n`);
+    }
+    return findings.length === 0 ? 0 : exitCodes.VERIFY_FAILED;
   });
 }

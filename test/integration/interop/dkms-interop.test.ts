@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli, type CliRun } from '../../support/cli.ts';
 import { installedKernels } from '../../support/debian-dkms.ts';
 import { readConfWithDkms } from '../../support/dkms-oracle.ts';
+import { withoutProcesses } from '../../support/no-process.ts';
 import {
   arch,
   findModuleFiles,
@@ -115,6 +116,10 @@ async function expectSameStatus(root: TestRoot, expected: string): Promise<void>
     expectOk(ours, `kmodforge ${what}`);
     expect(ours.stdout, `kmodforge ${what} = dkms ${what}`).toBe(theirs.stdout);
     expect(ours.stderr, `kmodforge ${what}: stderr`).toBe(theirs.stderr);
+    // Again, from what kmodforge recorded or the first run cached: the same bytes, and no process at all.
+    const { result: again, started } = await withoutProcesses(() => kmf(root, 'status', ...filter));
+    expect(started, `kmodforge ${what}, second run: processes`).toEqual([]);
+    expect(again, `kmodforge ${what}, second run`).toEqual(ours);
   }
   expect((await dkms(root, 'status')).stdout).toBe(expected);
 }
@@ -223,6 +228,12 @@ describe('kmodforge and dkms 3.0.10 share one dkms tree', { timeout: 300_000 }, 
       root,
       line(k1, 'installed (WARNING! Diff between built and installed module!)') + line(k2, 'built'),
     );
+    // --verify says what differs, after the same lines.
+    const verified = await kmf(root, 'status', '--verify');
+    expect([verified.code, verified.stdout.split('\n').slice(2)]).toEqual([
+      12,
+      [`verify: ${mv}, ${k1}, ${arch}: ${installed(root, k1)} differs from the built ${built(root, k1)}`, ''],
+    ]);
     await unlink(built(root, k2));
     await expectSameStatus(root, line(k1, 'installed (WARNING! Diff between built and installed module!)'));
   });

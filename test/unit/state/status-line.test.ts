@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatusLine, statusNotes } from '../../../src/commands/status.ts';
+import { formatStatusLine, formatVerifyFinding, statusNotes } from '../../../src/commands/status.ts';
 
 describe('formatStatusLine', () => {
   it('prints dkms 3.0.10 lines byte for byte', () => {
@@ -34,6 +34,26 @@ describe('formatStatusLine', () => {
       }),
     ).toBe(
       'hello/1.0, K, x86_64: installed (original_module exists) (WARNING! Diff between built and installed module!)',
+    );
+  });
+});
+
+describe('formatVerifyFinding', () => {
+  it('prints a finding on a line of its own, which no status line can be taken for', () => {
+    expect(
+      formatVerifyFinding({
+        module: 'hello',
+        version: '1.0',
+        kernel: '6.1.0-56-amd64',
+        arch: 'x86_64',
+        name: 'hello',
+        kind: 'vermagic',
+        file: '/lib/modules/6.1.0-56-amd64/updates/dkms/hello.ko',
+        detail:
+          '/lib/modules/6.1.0-56-amd64/updates/dkms/hello.ko is made for another kernel: vermagic "6.1.0-55-amd64 SMP", not 6.1.0-56-amd64',
+      }),
+    ).toBe(
+      'verify: hello/1.0, 6.1.0-56-amd64, x86_64: /lib/modules/6.1.0-56-amd64/updates/dkms/hello.ko is made for another kernel: vermagic "6.1.0-55-amd64 SMP", not 6.1.0-56-amd64',
     );
   });
 });
