@@ -27,6 +27,8 @@ export default defineConfig(
     files: [
       'src/**/*-plan.ts',
       'src/build/make-command.ts',
+      'src/cli/command-request.ts',
+      'src/cli/progress-model.ts',
       'src/conf/eval-script.ts',
       'src/conf/exclusive.ts',
       'src/conf/names.ts',
@@ -39,6 +41,7 @@ export default defineConfig(
       'src/package/naming.ts',
       'src/package/rpm/binary-spec.ts',
       'src/package/tarball/layout.ts',
+      'src/state/modinfo.ts',
       'src/state/module-name.ts',
       'src/state/tree.ts',
     ],

@@ -14,19 +14,50 @@ export async function appendLogHeader(
   );
 }
 
-export async function appendStepStart(file: string, description: string, command: string): Promise<void> {
-  await appendFile(file, `\n# ${description}\n# command: ${command}\n`);
+/** A step's start: what it does, when it started, and its command; its output and its end follow. */
+export async function appendStepStart(
+  file: string,
+  description: string,
+  command: string,
+  startedAt: Date = new Date(),
+): Promise<void> {
+  await appendFile(
+    file,
+    `\n# ${description}\n# started: ${startedAt.toISOString()}\n# command: ${command}\n`,
+  );
 }
 
+/** A step's end: its exit code and how long it took, as dkms writes it (whole seconds) and to the millisecond. */
 export async function appendStepEnd(
   file: string,
   exitCode: number | string,
   durationMs: number,
 ): Promise<void> {
-  await appendFile(
-    file,
-    `# exit code: ${exitCode}\n# elapsed time: ${formatElapsed(durationMs)}\n${'-'.repeat(64)}\n`,
-  );
+  await appendFile(file, formatStepEnd(exitCode, durationMs));
+}
+
+export function formatStepEnd(exitCode: number | string, durationMs: number): string {
+  return `# exit code: ${exitCode}\n# elapsed time: ${formatElapsed(durationMs)} (${(durationMs / 1000).toFixed(3)} s)\n${'-'.repeat(64)}\n`;
+}
+
+/**
+ * A step kmodforge does itself rather than through a command (copying the source into the build
+ * directory), logged once it is done, with its start and duration like every other step.
+ */
+export async function appendTimedStep(
+  file: string,
+  description: string,
+  command: string,
+  startedAt: Date,
+  durationMs: number,
+): Promise<void> {
+  await appendStepStart(file, description, command, startedAt);
+  await appendFile(file, formatStepEnd(0, durationMs));
+}
+
+/** A step that does not run for this build, and why (signing for a kernel without CONFIG_MODULE_SIG). */
+export async function appendSkippedStep(file: string, description: string, reason: string): Promise<void> {
+  await appendFile(file, `\n# ${description}: not done (${reason})\n${'-'.repeat(64)}\n`);
 }
 
 export function formatElapsed(ms: number): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { lastLines, describeEnd } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
-import { planErrorExcerpt } from './build-log.ts';
+import { appendSkippedStep, planErrorExcerpt } from './build-log.ts';
 import type { BuildPlan } from './build-plan.ts';
 import { failure, runLoggedCommand } from './build-steps.ts';
 import { compressionSuffix, planCompressCommand } from './postprocess.ts';
@@ -28,6 +28,14 @@ export async function finishModules(
 ): Promise<FinishedModule[]> {
   const finished: FinishedModule[] = [];
   const strip = plan.kernel.config?.compiler.clang === true ? 'llvm-strip' : 'strip';
+  // Steps this kernel does not take are logged too, so that make.log says why a module is as it is.
+  if (plan.signing.kind !== 'sign') await appendSkippedStep(plan.logFile, 'signing', plan.signing.reason);
+  if (plan.compression === 'none')
+    await appendSkippedStep(
+      plan.logFile,
+      'compressing',
+      `kernel ${plan.kernel.release} does not compress its modules`,
+    );
   if (plan.signing.kind === 'unavailable') {
     emit({
       type: 'warning',

@@ -2,9 +2,24 @@
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
-  /** Whether `err` may carry colours: only a terminal gets them, as picocolors alone would also colour a piped stderr whenever stdout is a terminal. */
+  /**
+   * Whether `err` may carry colours: only a terminal gets them (picocolors alone would also colour a piped
+   * stderr under CI=1 or when stdout is a terminal).
+   */
   color: boolean;
+  /**
+   * stdout when it is a terminal that can take a live view (cursor movement), with its size; absent when
+   * stdout is a pipe or a file, or TERM is dumb. Only then do builds show their live progress.
+   */
+  terminal?: TerminalStream | undefined;
 }
+
+/** A terminal's output stream, as the live progress view writes to it (process.stdout on a TTY). */
+export type TerminalStream = NodeJS.WritableStream & {
+  columns?: number | undefined;
+  rows?: number | undefined;
+  isTTY?: boolean | undefined;
+};
 
 /**
  * A writer that goes quiet once its stream fails (EPIPE when the reader, e.g. `head`, has closed it):
@@ -24,7 +39,8 @@ export function quietOnClose(stream: NodeJS.WritableStream): (text: string) => v
 export const processIo: Io = {
   out: quietOnClose(process.stdout),
   err: quietOnClose(process.stderr),
-  color: process.stderr.isTTY === true && !('NO_COLOR' in process.env),
+  color: process.stderr.isTTY && !('NO_COLOR' in process.env),
+  terminal: process.stdout.isTTY && process.env['TERM'] !== 'dumb' ? process.stdout : undefined,
 };
 
 /**

@@ -9,8 +9,10 @@ import type { LoadResult } from '../commands/tarball.ts';
 import type { ResolvedConf } from '../commands/conf.ts';
 import type { KmodEvent } from '../context.ts';
 import type { outcomeRecord } from './commands/build.ts';
+import type { cacheEntryRecord } from './commands/cache.ts';
+import type { ClearCacheResult } from '../commands/cache.ts';
 import type { kernelRecord } from './commands/kernels.ts';
-import type { statusRecord } from './commands/status.ts';
+import type { statusRecord, verifyRecord } from './commands/status.ts';
 
 /** An error as data: in an error line and in the outcomes of builds, installs and autoinstalls. */
 export interface ErrorData {
@@ -23,11 +25,12 @@ export interface ErrorData {
 type BuildData = ReturnType<typeof outcomeRecord>;
 
 /**
- * Every line `--json` prints (NDJSON): the core's events, each command's records and results, a dry
- * run's plan, and the final error. One union, so what a script reads is written in one place.
+ * Every line `--json` prints (NDJSON): the core's events (each with its ISO 8601 time; a build's events
+ * name its module, version, kernel and arch), each command's records and results, a dry run's plan, and
+ * the final error. One union, so what a script reads is written in one place.
  */
 export type OutputLine =
-  | KmodEvent
+  | (KmodEvent & { time: string })
   | ({ type: 'error' } & ErrorData)
   | ({ type: 'build' } & BuildData)
   | ({ type: 'install' } & Omit<InstallOutcome, 'build' | 'error'> & {
@@ -50,9 +53,12 @@ export type OutputLine =
   | ({ type: 'result'; command: 'generate-mok' } & GenerateMokResult)
   | ({ type: 'result'; command: 'ldtarball' } & LoadResult)
   | ({ type: 'result'; command: 'mksrpm' } & MksrpmResult)
+  | ({ type: 'result'; command: 'cache clear' } & ClearCacheResult)
+  | ReturnType<typeof cacheEntryRecord>
   | { type: 'result'; command: 'mktarball'; module: string; version: string; file: string }
   | { type: 'rpm' | 'deb'; kernel: string | null; arch: string; name: string; file: string }
   | ({ type: 'plan' } & CommandPlan)
   | ReturnType<typeof statusRecord>
+  | ReturnType<typeof verifyRecord>
   | ReturnType<typeof kernelRecord>
   | (ResolvedConf['conf'] & { buildDir: string });

@@ -10,35 +10,53 @@ export function writeJson(io: Io, line: OutputLine): void {
   io.out(`${JSON.stringify(line)}\n`);
 }
 
+/**
+ * An event as text, and the stream it goes to; undefined for one that prints nothing. Without a terminal,
+ * a build prints one line when it ends ("Built …" or "Failed …"); --verbose adds its start and steps.
+ */
+export function formatEvent(
+  options: Pick<GlobalOptions, 'quiet' | 'verbose'>,
+  color: boolean,
+  event: KmodEvent,
+): { to: 'out' | 'err'; text: string } | undefined {
+  if (options.quiet) return undefined;
+  switch (event.type) {
+    case 'warning':
+      return { to: 'err', text: `${createColors(color).yellow('Warning:')} ${event.message}\n` };
+    case 'info':
+      return { to: 'out', text: `${event.message}\n` };
+    case 'build-start':
+      if (!options.verbose) return undefined;
+      return {
+        to: 'out',
+        text: `Building ${event.module}/${event.version} for ${event.kernel} (${event.arch})${event.estimateSeconds === null ? '' : `, last time ${event.estimateSeconds.toFixed(1)} s`}\n`,
+      };
+    case 'build-step':
+      if (!options.verbose) return undefined;
+      return { to: 'out', text: `  ${event.module}/${event.version} ${event.kernel}: ${event.step}\n` };
+    case 'build-done': {
+      const what = `${event.module}/${event.version} for ${event.kernel} (${event.arch})`;
+      const time = `in ${event.seconds.toFixed(1)} s`;
+      if (!event.ok) return { to: 'out', text: `Failed ${what} ${time}\n` };
+      if (event.cached) return { to: 'out', text: `Restored ${what} from the build cache ${time}\n` };
+      return { to: 'out', text: `Built ${what} ${time}\n` };
+    }
+  }
+}
+
+/** An event as a line of text, or with --json as an NDJSON line with the time it happened. */
 export function renderEvent(
   io: Io,
   options: Pick<GlobalOptions, 'json' | 'quiet' | 'verbose'>,
   event: KmodEvent,
+  time: Date = new Date(),
 ): void {
   if (options.json) {
-    writeJson(io, event);
+    writeJson(io, { ...event, time: time.toISOString() });
     return;
   }
-  if (options.quiet) return;
-  switch (event.type) {
-    case 'warning':
-      io.err(`${createColors(io.color).yellow('Warning:')} ${event.message}\n`);
-      break;
-    case 'info':
-      io.out(`${event.message}\n`);
-      break;
-    case 'build-start':
-      io.out(`Building ${event.module}/${event.version} for ${event.kernel} (${event.arch})\n`);
-      break;
-    case 'build-step':
-      if (options.verbose) io.out(`  ${event.module}/${event.version} ${event.kernel}: ${event.step}\n`);
-      break;
-    case 'build-done':
-      io.out(
-        `${event.ok ? 'Built' : 'Failed'} ${event.module}/${event.version} for ${event.kernel} (${event.arch}) in ${event.seconds.toFixed(1)} s\n`,
-      );
-      break;
-  }
+  const line = formatEvent(options, io.color, event);
+  if (line !== undefined) io[line.to](line.text);
 }
 
 /** An error as JSON data: the one shape every command's records and the final error line use. */

@@ -18,9 +18,10 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, renderError, writeJson } from '../render.ts';
-import { renderInstallOutcomes } from './install.ts';
+import { installSummaryEntry, renderInstallOutcomes } from './install.ts';
+import { renderSummary } from '../progress.ts';
 import { renderPlan } from '../render-plan.ts';
-import { readSpec } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
 import { addCommandOptions, autoinstallOptions, refuseAllOption } from '../global-options.ts';
 
 function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly AutoinstallEntry[]): void {
@@ -64,6 +65,24 @@ function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly Aut
       failed.map((e) => `${e.module}(${e.error?.exitCode ?? exitCodes.MISSING_DEPENDS})`),
     );
   }
+  renderSummary(
+    io,
+    options,
+    entries.map((e) => ({
+      module: e.module,
+      version: e.version,
+      kernel: e.kernel,
+      arch: e.arch,
+      result:
+        e.result === 'failed'
+          ? `failed (exit ${e.error?.exitCode ?? '?'})`
+          : e.result === 'missing-deps'
+            ? `missing ${e.missing.join(' ')}`
+            : e.result.replace('-', ' '),
+      seconds: e.seconds,
+      failed: e.result === 'failed' || e.result === 'missing-deps',
+    })),
+  );
   if (planAutoinstallExitCode(entries) !== 0)
     io.err(
       'Error! One or more modules failed to install during autoinstall.\nRefer to previous errors for more information.\n',
@@ -171,6 +190,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     if (outcomes.length === 0 && !options.json && !options.quiet)
       io.out('There is nothing to be done for this match.\n');
     renderInstallOutcomes(io, options, outcomes);
+    renderSummary(io, options, outcomes.map(installSummaryEntry));
     return planBuildExitCode(outcomes);
   });
 }

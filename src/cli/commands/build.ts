@@ -5,6 +5,8 @@ import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
+import { renderSummary } from '../progress.ts';
+import type { SummaryEntry } from '../progress-model.ts';
 import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
 
 export function outcomeRecord(o: BuildOutcome) {
@@ -16,6 +18,33 @@ export function outcomeRecord(o: BuildOutcome) {
     status: o.status,
     seconds: o.seconds ?? null,
     error: o.error === undefined ? null : errorRecord(o.error),
+  };
+}
+
+/** A build's result in the summary table. */
+export function describeBuildResult(o: BuildOutcome): string {
+  switch (o.status) {
+    case 'built':
+      return o.result?.cache?.restored === true ? 'restored from the build cache' : 'built';
+    case 'already-built':
+      return 'already built';
+    case 'excluded':
+      return 'skipped (BUILD_EXCLUSIVE)';
+    case 'failed':
+      return `failed (exit ${o.error?.exitCode ?? '?'})`;
+  }
+}
+
+export function buildSummaryEntry(o: BuildOutcome): SummaryEntry {
+  const { module, version, kernel, arch, seconds } = o;
+  return {
+    module,
+    version,
+    kernel,
+    arch,
+    result: describeBuildResult(o),
+    seconds,
+    failed: o.status === 'failed',
   };
 }
 
@@ -51,6 +80,7 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
     if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'build');
     const outcomes = await onModuleAndKernels(ctx, options, arg, 'build', buildModule);
     renderOutcomes(io, options, outcomes);
+    renderSummary(io, options, outcomes.map(buildSummaryEntry));
     return planBuildExitCode(outcomes);
   });
 }

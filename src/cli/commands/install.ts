@@ -7,6 +7,8 @@ import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
 import { outcomeRecord } from './build.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
+import { renderSummary } from '../progress.ts';
+import type { SummaryEntry } from '../progress-model.ts';
 import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
 
 export function renderInstallOutcomes(
@@ -53,6 +55,20 @@ export function renderInstallOutcomes(
   }
 }
 
+/** An install's result in the summary table, with its build's when one ran. */
+export function installSummaryEntry(o: InstallOutcome): SummaryEntry {
+  const { module, version, kernel, arch } = o;
+  const installed = o.status === 'already-installed' ? 'already installed' : o.status;
+  const built = o.build?.status === 'built' ? `built, ${installed}` : installed;
+  const result =
+    o.status === 'failed'
+      ? `failed (exit ${o.error?.exitCode ?? '?'})`
+      : o.status === 'excluded'
+        ? 'skipped (BUILD_EXCLUSIVE)'
+        : built;
+  return { module, version, kernel, arch, result, seconds: o.build?.seconds, failed: o.status === 'failed' };
+}
+
 export function registerInstall(program: Command, io: Io, dispatch: Dispatch): void {
   const command = program
     .command('install')
@@ -69,6 +85,7 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
       installModule(locked, { ...request, noDepmod, destDir }),
     );
     renderInstallOutcomes(io, options, outcomes);
+    renderSummary(io, options, outcomes.map(installSummaryEntry));
     return planBuildExitCode(outcomes);
   });
 }

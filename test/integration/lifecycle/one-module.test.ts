@@ -181,7 +181,13 @@ describe('module/version form, -m/-v, and --json records', () => {
     const { code, stdout } = await t.cli('build', `${M}/1.0`, '-k', kernel, '--json');
     expect(code).toBe(0);
     const records = jsonLines(stdout);
-    expect(records).toContainEqual({ type: 'build-start', ...base() });
+    // A first build has no estimate; every event has its time.
+    expect(records).toContainEqual({
+      type: 'build-start',
+      ...base(),
+      estimateSeconds: null,
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as unknown,
+    });
     expect(records).toContainEqual(expect.objectContaining({ type: 'build-done', ...base(), ok: true }));
     const builds = records.filter((r) => r['type'] === 'build');
     expect(builds).toEqual([
