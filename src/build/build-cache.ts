@@ -1,4 +1,3 @@
-import { rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   appendFile,
@@ -16,6 +15,7 @@ import type { Context, KmodEvent } from '../context.ts';
 import { isErrno } from '../errors.ts';
 import { fsyncPath, replaceDir, stagingName } from '../state/atomic.ts';
 import { exists, makeDirs } from '../state/fs.ts';
+import { forgetOnExit, isRemovedOnExit, removeOnExit } from '../state/temp-dir.ts';
 import type { BuildPlan } from './build-plan.ts';
 import { cacheFormat, defaultCacheSize, planEviction, type EvictionCandidate } from './cache-plan.ts';
 import type { FinishedModule } from './finish-modules.ts';
@@ -91,29 +91,9 @@ const entryFile = 'entry.json';
 /** Staging and removed-aside directories older than this belong to a killed kmodforge. */
 const staleMs = 60 * 60 * 1000;
 
-/** Staging directories of this process, removed if it exits part way (the CLI turns signals into exits). */
-const live = new Set<string>();
-let exitHookInstalled = false;
-
-function track(dir: string): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const d of live) {
-        try {
-          rmSync(d, { recursive: true, force: true });
-        } catch {
-          // Exiting anyway; a later store or clear removes what is left once it is stale.
-        }
-      }
-    });
-  }
-  live.add(dir);
-}
-
 async function removeTracked(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
-  live.delete(dir);
+  forgetOnExit(dir);
 }
 
 /** An error the file system reported (it has an errno code), as opposed to a bug. */
@@ -338,7 +318,7 @@ export async function storeCachedBuild(
   const staging = stagingName(final);
   try {
     await makeDirs(settings.dir);
-    track(staging);
+    removeOnExit(staging);
     await makeDirs(path.join(staging, 'module'));
     const store = async (from: string, to: string): Promise<StoredFile> => {
       await copyFile(from, to);
@@ -402,7 +382,7 @@ async function removeEntry(dir: string, key: string): Promise<boolean> {
     if (isErrno(error, 'ENOENT')) return false;
     throw error;
   }
-  track(aside);
+  removeOnExit(aside);
   await removeTracked(aside);
   return true;
 }
@@ -427,7 +407,7 @@ async function scanEntries(dir: string): Promise<ScannedEntry[]> {
   for (const name of names) {
     const full = path.join(dir, name);
     if (name.startsWith('.')) {
-      if (live.has(full)) continue;
+      if (isRemovedOnExit(full)) continue;
       const mtime = await stat(full).then(
         (s) => s.mtimeMs,
         () => undefined,

@@ -9,23 +9,39 @@ const live = new Set<string>();
 let exitHookInstalled = false;
 
 /**
- * Runs `fn` in a fresh directory under the system's temporary directory and removes it afterwards,
- * whether `fn` returns or throws, and also when the process exits part way (a signal the CLI turns into
- * an exit), so no path leaves one behind.
+ * Removes `dir` should the process exit before {@link forgetOnExit} (a signal the CLI turns into an exit),
+ * so a directory of ours that is only half made is not left behind.
  */
-export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+export function removeOnExit(dir: string): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', () => {
-      for (const dir of live) {
+      for (const d of live) {
         try {
-          rmSync(dir, { recursive: true, force: true });
+          rmSync(d, { recursive: true, force: true });
         } catch {
           // Exiting anyway; a directory that cannot be removed now must not turn the exit into a crash.
         }
       }
     });
   }
+  live.add(dir);
+}
+
+export function forgetOnExit(dir: string): void {
+  live.delete(dir);
+}
+
+/** Whether this process is still working in `dir` (so it is not another's leftover). */
+export function isRemovedOnExit(dir: string): boolean {
+  return live.has(dir);
+}
+
+/**
+ * Runs `fn` in a fresh directory under the system's temporary directory and removes it afterwards,
+ * whether `fn` returns or throws, and also when the process exits part way, so no path leaves one behind.
+ */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(os.tmpdir(), prefix)).catch((error: unknown) => {
     throw new KmodError(
       'COMMAND_FAILED',
@@ -36,12 +52,12 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
       },
     );
   });
-  live.add(dir);
+  removeOnExit(dir);
   try {
     return await fn(dir);
   } finally {
     await removeTempDir(dir);
-    live.delete(dir);
+    forgetOnExit(dir);
   }
 }
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.ts';
 import type { Io } from '../../src/cli/io.ts';
 
@@ -8,7 +9,33 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process, as `kmodforge <argv>` would, capturing what it prints. */
-export async function runCli(...argv: string[]): Promise<CliRun> {
+export function runCli(...argv: string[]): Promise<CliRun> {
+  return runCliWith(argv, undefined);
+}
+
+/**
+ * Runs the CLI in-process with stdout on a terminal (`columns` wide): the live view goes to `terminal`,
+ * lines to `stdout`.
+ */
+export async function runCliOnTerminal(
+  columns: number,
+  ...argv: string[]
+): Promise<CliRun & { terminal: string }> {
+  let terminal = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        terminal += chunk.toString();
+        callback();
+      },
+    }),
+    { columns, rows: 30 },
+  );
+  const run = await runCliWith(argv, stream);
+  return { ...run, terminal };
+}
+
+async function runCliWith(argv: readonly string[], terminal: Io['terminal']): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -19,6 +46,7 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
       stderr += text;
     },
     color: false,
+    terminal,
   };
   const code = await main(argv, io);
   return { code, stdout, stderr };

@@ -1,43 +1,10 @@
 import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
-import type { Io } from '../../../src/cli/io.ts';
-import { jsonLines } from '../../support/cli.ts';
+import { jsonLines, runCliOnTerminal } from '../../support/cli.ts';
 import { arch, copyFixture, kernelOfFlavor, makeTestRoot, type TestRoot } from '../../support/test-root.ts';
 
 const M = 'kmf-simple';
-
-/** Runs the CLI in-process with stdout on a terminal: the live view goes to `terminal`, lines to `stdout`. */
-async function runOnTerminal(
-  ...argv: string[]
-): Promise<{ code: number; stdout: string; stderr: string; terminal: string }> {
-  let stdout = '';
-  let stderr = '';
-  let terminal = '';
-  const stream = Object.assign(
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        terminal += chunk.toString();
-        callback();
-      },
-    }),
-    { columns: 200, rows: 30 },
-  );
-  const io: Io = {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    color: false,
-    terminal: stream,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr, terminal };
-}
 
 describe('builds for three kernels, one of which fails', () => {
   let t: TestRoot;
@@ -124,7 +91,8 @@ describe('builds for three kernels, one of which fails', () => {
   });
 
   it('on a terminal: a live view of the running builds, then a summary of every result', async () => {
-    const { code, stdout, stderr, terminal } = await runOnTerminal(
+    const { code, stdout, stderr, terminal } = await runCliOnTerminal(
+      200,
       '--root',
       t.root,
       'build',
