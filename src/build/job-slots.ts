@@ -70,19 +70,34 @@ async function openJobPipe(): Promise<{ shared: number; own: number }> {
 }
 
 function planTokenSlots(budget: number, server: JobServer, own: number): JobSlots {
-  let implicitFree = true;
+  /** The jobs tasks hold: the implicit one, or a token read from the pipe. */
+  interface Held {
+    implicit: boolean;
+  }
+  const held = new Set<Held>();
   const waiting: ((release: () => void) => void)[] = [];
   let polling = false;
 
-  const releaser = (implicit: boolean): (() => void) => {
-    let released = false;
+  const hold = (implicit: boolean): (() => void) => {
+    const job: Held = { implicit };
+    held.add(job);
     return () => {
-      if (released) return;
-      released = true;
+      if (!held.delete(job)) return;
       const next = waiting.shift();
-      if (next !== undefined) next(releaser(implicit));
-      else if (implicit) implicitFree = true;
-      else writeSync(server.fd, '+');
+      if (next !== undefined) {
+        next(hold(job.implicit));
+        return;
+      }
+      if (!job.implicit) {
+        writeSync(server.fd, '+');
+        return;
+      }
+      // The implicit job is not in the pipe, where the makes look for more: a task still running on a
+      // token takes the implicit job over, and its token goes back for the makes to use.
+      const onToken = [...held].find((h) => !h.implicit);
+      if (onToken === undefined) return;
+      onToken.implicit = true;
+      writeSync(server.fd, '+');
     };
   };
 
@@ -96,7 +111,7 @@ function planTokenSlots(budget: number, server: JobServer, own: number): JobSlot
       if (error === null && bytes === 1) {
         const next = waiting.shift();
         if (next === undefined) writeSync(server.fd, '+');
-        else next(releaser(false));
+        else next(hold(false));
         setImmediate(poll);
       } else setTimeout(poll, pollMs);
     });
@@ -106,10 +121,7 @@ function planTokenSlots(budget: number, server: JobServer, own: number): JobSlot
     jobs: budget,
     server,
     take: () => {
-      if (implicitFree && waiting.length === 0) {
-        implicitFree = false;
-        return Promise.resolve(releaser(true));
-      }
+      if (waiting.length === 0 && ![...held].some((h) => h.implicit)) return Promise.resolve(hold(true));
       return new Promise((resolve) => {
         waiting.push(resolve);
         if (!polling) {

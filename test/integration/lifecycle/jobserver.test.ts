@@ -1,6 +1,9 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withJobSlots, type JobServer } from '../../../src/build/job-slots.ts';
+import { runTasks } from '../../../src/build/schedule.ts';
+import { baseEnv, runCommand, type RunResult } from '../../../src/exec/run.ts';
 import { jsonLines } from '../../support/cli.ts';
 import {
   arch,
@@ -107,5 +110,52 @@ describe('autoinstall of dependent modules for every kernel at once', () => {
       expect((await modinfo('depends', consumer)).split(',')).toContain('kmf_provider');
     }
     expect(await statusLines(t, 'kmf-consumer')).toHaveLength(t.kernels.length);
+  });
+});
+
+describe('the jobs of builds that end', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('kmf-jobs-tail-');
+    // Eight half-second jobs that record the most of them that ran at once (flock serializes the count).
+    await writeFile(
+      path.join(dir, 'jobs.mk'),
+      [
+        'all: $(foreach i,1 2 3 4 5 6 7 8,j$(i))',
+        'j%:',
+        "\t@flock lock sh -c 'n=$$(($$(cat now) + 1)); echo $$n >now; [ $$n -le $$(cat most) ] || echo $$n >most'",
+        '\t@sleep 0.5',
+        "\t@flock lock sh -c 'echo $$(($$(cat now) - 1)) >now'",
+        '',
+      ].join('\n'),
+    );
+    await writeFile(path.join(dir, 'now'), '0\n');
+    await writeFile(path.join(dir, 'most'), '0\n');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('go to the builds still running: the last one alone gets the whole budget', async () => {
+    const shell = (script: string, server: JobServer | undefined): Promise<RunResult> =>
+      runCommand('bash', ['-c', script], {
+        cwd: dir,
+        env: baseEnv(server === undefined ? {} : { MAKEFLAGS: server.makeflags }),
+        passFds: server === undefined ? undefined : [server.fd, server.fd],
+      });
+    // The first task holds make's implicit job longest, the second a token; the third waits for the
+    // second's token, and must get the first's job too once it ends.
+    const outcomes = await withJobSlots(2, (slots) =>
+      runTasks(
+        [
+          { id: 'first', after: [], run: (a) => shell('sleep 1', a.server) },
+          { id: 'second', after: [], run: (a) => shell('sleep 0.2', a.server) },
+          { id: 'third', after: [], run: (a) => shell('make -s -f jobs.mk', a.server) },
+        ],
+        slots,
+      ),
+    );
+    expect(outcomes.map((o) => o.ok && o.value.exitCode)).toEqual([0, 0, 0]);
+    expect(Number(await readFile(path.join(dir, 'most'), 'utf8'))).toBe(2);
   });
 });
