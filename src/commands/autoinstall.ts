@@ -8,9 +8,11 @@ import { runDepmod } from '../install/depmod.ts';
 import type { KernelTarget } from '../kernel/target.ts';
 import { readKernelLink, readModuleStates } from '../state/read-state.ts';
 import { readRegisteredConf } from '../state/registered.ts';
+import { exists } from '../state/fs.ts';
+import { tree } from '../state/tree.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
 import { installModule, type InstallOutcome } from './install.ts';
-import type { LockedContext } from './mutation.ts';
+import { withMutation, type LockedContext } from './mutation.ts';
 
 export type AutoinstallResult = 'installed' | 'skipped' | 'failed' | 'missing-deps' | 'already-installed';
 
@@ -262,6 +264,25 @@ export async function autoinstall(
   }
   if (!options.noDepmod) for (const kernel of plan.kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
   return entries;
+}
+
+/**
+ * autoinstall as a command: under the state lock, unless it can tell without it that there is nothing to
+ * do (every AUTOINSTALL module installed, no interrupted transaction to recover). It runs at every boot
+ * and kernel hook, where that is the usual answer, and the lock costs more than the rest.
+ */
+export async function runAutoinstall(
+  ctx: Context,
+  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
+): Promise<AutoinstallEntry[]> {
+  const preview = await readAutoinstallPlan(ctx, options);
+  if (preview.disabled !== undefined) {
+    ctx.emit({ type: 'info', message: preview.disabled });
+    return [];
+  }
+  const idle = preview.tasks.length === 0 && preview.entries.length === 0;
+  if (idle && !(await exists(tree.journal(ctx.paths)))) return [];
+  return withMutation(ctx, (locked) => autoinstall(locked, options));
 }
 
 /** The steps of an autoinstall plan, as a dry run lists them. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import {
-  autoinstall,
+  runAutoinstall,
   describeAutoinstallPlan,
   planAutoinstallExitCode,
   readAutoinstallPlan,
@@ -101,7 +101,7 @@ async function oneTarget(ctx: Context, options: GlobalOptions, action: string): 
 }
 
 /** autoinstall and kernel_postinst: the plan as a dry run, or its installs under the state lock. */
-async function runAutoinstall(
+async function runAutoinstallAction(
   ctx: Context,
   io: Io,
   options: GlobalOptions,
@@ -117,9 +117,7 @@ async function runAutoinstall(
       depmod: options.noDepmod ? [] : plan.kernels,
     });
   }
-  const entries = await withMutation(ctx, (locked) =>
-    autoinstall(locked, { targets, noDepmod: options.noDepmod }),
-  );
+  const entries = await runAutoinstall(ctx, { targets, noDepmod: options.noDepmod });
   renderAutoinstall(io, options, entries);
   return planAutoinstallExitCode(entries);
 }
@@ -133,7 +131,7 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
   addCommandOptions(auto, [...autoinstallOptions, 'allKernels', 'dryRun']);
   refuseAllOption(auto);
   defineAction<[]>(auto, io, dispatch, async ({ options, ctx }) =>
-    runAutoinstall(ctx, io, options, 'autoinstall', await resolveTargets(ctx, options)),
+    runAutoinstallAction(ctx, io, options, 'autoinstall', await resolveTargets(ctx, options)),
   );
 
   const postinst = program
@@ -142,7 +140,9 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
     .description('after a kernel is installed: autoinstall for it (-k required)');
   addCommandOptions(postinst, [...autoinstallOptions, 'dryRun']);
   defineAction<[]>(postinst, io, dispatch, async ({ options, ctx }) =>
-    runAutoinstall(ctx, io, options, 'kernel_postinst', [await oneTarget(ctx, options, 'kernel_postinst')]),
+    runAutoinstallAction(ctx, io, options, 'kernel_postinst', [
+      await oneTarget(ctx, options, 'kernel_postinst'),
+    ]),
   );
 
   const prerm = program
