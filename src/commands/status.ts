@@ -8,7 +8,14 @@ import { readModuleImage, readModuleVersion, readSameBytes } from '../state/modu
 import { readModuleStates, type BuiltEntry } from '../state/read-state.ts';
 import { readRegisteredConf } from '../state/registered.ts';
 import { planStatusCacheKey, readCachedStatusFacts, writeCachedStatusFacts } from '../state/status-cache.ts';
-import { isStatusFacts, planStatusFacts, readConfDigest, type StatusFacts } from '../state/status-facts.ts';
+import {
+  isStatusFacts,
+  planStatusFacts,
+  readConfDigest,
+  readConfInputsOnce,
+  type ReadConfInput,
+  type StatusFacts,
+} from '../state/status-facts.ts';
 import { tree, type BuildKey } from '../state/tree.ts';
 
 export type ModuleState = 'added' | 'built' | 'installed' | 'broken';
@@ -60,9 +67,13 @@ async function readRecordedFacts(ctx: Context, key: BuildKey): Promise<StatusFac
  * cached of the file's reading (keyed by its digest, kernel, arch, trees and distro), else dkms.conf as
  * dkms reads it (bash, once), whose answer is then cached.
  */
-async function readBuiltModules(ctx: Context, key: BuildKey): Promise<ModuleFileSpec[] | undefined> {
+async function readBuiltModules(
+  ctx: Context,
+  key: BuildKey,
+  inputs: ReadConfInput,
+): Promise<ModuleFileSpec[] | undefined> {
   const [digest, recorded] = await Promise.all([
-    readConfDigest(ctx.paths, key, []),
+    readConfDigest(ctx.paths, key, [], inputs),
     readRecordedFacts(ctx, key),
   ]);
   if (recorded?.digest === digest) return recorded.modules;
@@ -150,10 +161,11 @@ async function readBuildEntry(
   module: string,
   version: string,
   build: BuiltEntry,
+  inputs: ReadConfInput,
 ): Promise<StatusEntry | undefined> {
   const key: BuildKey = { module, version, kernel: build.kernel, arch: build.arch };
   const moduleDir = tree.builtModules(ctx.paths, key);
-  const specs = await readBuiltModules(ctx, key);
+  const specs = await readBuiltModules(ctx, key, inputs);
   const notes: string[] = [];
   if (await isDir(tree.originalModules(ctx.paths, module, build.kernel, build.arch)))
     notes.push(statusNotes.originalModule);
@@ -202,6 +214,7 @@ async function readStatusEntries(ctx: Context, filter: StatusFilter): Promise<St
     modules: [],
   });
   const kernelFilters = filter.targets.length === 0 ? [undefined] : filter.targets;
+  const inputs = readConfInputsOnce(ctx.paths.etcDkms);
   for (const target of kernelFilters) {
     const states = await readModuleStates(ctx.paths, {
       module: filter.module,
@@ -209,20 +222,19 @@ async function readStatusEntries(ctx: Context, filter: StatusFilter): Promise<St
       kernel: target?.release,
       arch: target?.arch,
     });
-    for (const state of states) {
-      if (state.broken) {
-        entries.push(bare(state.module, state.version, 'broken'));
-        continue;
-      }
-      // A version's builds are read at once (their file reads overlap), and listed in dkms's order.
-      const lines = (
-        await Promise.all(
-          state.builds.map((build) => readBuildEntry(ctx, state.module, state.version, build)),
-        )
-      ).filter((entry) => entry !== undefined);
-      if (lines.length === 0) entries.push(bare(state.module, state.version, 'added'));
-      entries.push(...lines);
-    }
+    // Every build is read at once (their file reads overlap), and listed in dkms's order.
+    const versions = await Promise.all(
+      states.map(async (state): Promise<StatusEntry[]> => {
+        if (state.broken) return [bare(state.module, state.version, 'broken')];
+        const lines = (
+          await Promise.all(
+            state.builds.map((build) => readBuildEntry(ctx, state.module, state.version, build, inputs)),
+          )
+        ).filter((entry) => entry !== undefined);
+        return lines.length === 0 ? [bare(state.module, state.version, 'added')] : lines;
+      }),
+    );
+    entries.push(...versions.flat());
   }
   return entries;
 }

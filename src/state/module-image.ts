@@ -1,13 +1,10 @@
 import { copyFile, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import { KmodError } from '../errors.ts';
 import { describeEnd, lastLines, runCommand } from '../exec/run.ts';
 import { planModuleVersion } from './modinfo.ts';
 import { withTempDir } from './temp-dir.ts';
-
-const gunzipAsync = promisify(gunzip);
 
 /** A file system error (any errno), as opposed to a bug. */
 function isFsError(error: unknown): boolean {
@@ -25,7 +22,9 @@ export async function readModuleImage(file: string): Promise<Buffer> {
   const data = await readFile(file);
   if (file.endsWith('.gz')) {
     try {
-      return await gunzipAsync(data);
+      // Loaded here: status reads a compressed module only in the rare cases that need its bytes.
+      const { gunzip } = await import('node:zlib');
+      return await promisify(gunzip)(data);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new KmodError('COMMAND_FAILED', `cannot decompress ${file} with zlib (${reason})`, {

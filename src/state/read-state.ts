@@ -1,9 +1,9 @@
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { type BuildKey, isKernelDirName, tree } from './tree.ts';
-import { isDir } from './fs.ts';
+import { isDir, lookup } from './fs.ts';
 
 export interface BuiltEntry {
   kernel: string;
@@ -28,13 +28,15 @@ export interface StateFilter {
   arch?: string | undefined;
 }
 
-async function entries(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).sort(byteOrder);
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'ENOTDIR', 'EACCES')) return [];
-    throw error;
-  }
+function entries(dir: string): Promise<string[]> {
+  return lookup(() => {
+    try {
+      return readdirSync(dir).sort(byteOrder);
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'ENOTDIR', 'EACCES')) return [];
+      throw error;
+    }
+  });
 }
 
 /** bash globs in the C locale sort by bytes; status lines follow glob order. */
@@ -42,28 +44,32 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-async function isLink(p: string): Promise<boolean> {
-  try {
-    return (await lstat(p)).isSymbolicLink();
-  } catch {
-    return false;
-  }
+function isLink(p: string): Promise<boolean> {
+  return lookup(() => {
+    try {
+      return lstatSync(p).isSymbolicLink();
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Where <dkmsTree>/M/kernel-K-A points, as a path relative to the module dir (e.g. "1.0/6.1.0-56-amd64/x86_64"). */
-export async function readKernelLink(
+export function readKernelLink(
   paths: Paths,
   module: string,
   kernel: string,
   arch: string,
 ): Promise<string | undefined> {
-  try {
-    const target = await readlink(tree.kernelLink(paths, module, kernel, arch));
-    return path.relative(tree.module(paths, module), path.resolve(tree.module(paths, module), target));
-  } catch (error) {
-    if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
-    throw error;
-  }
+  return lookup(() => {
+    try {
+      const target = readlinkSync(tree.kernelLink(paths, module, kernel, arch));
+      return path.relative(tree.module(paths, module), path.resolve(tree.module(paths, module), target));
+    } catch (error) {
+      if (isErrno(error, 'ENOENT', 'EINVAL', 'ENOTDIR')) return undefined;
+      throw error;
+    }
+  });
 }
 
 export async function isInstalled(paths: Paths, build: BuildKey): Promise<boolean> {
