@@ -36,9 +36,14 @@ export const commandTable: readonly CommandEntry[] = [
   removeEntry('unbuild'),
   removeEntry('remove'),
   {
-    names: ['autoinstall', 'kernel_postinst', 'kernel-postinst', 'kernel_prerm', 'kernel-prerm', 'match'],
+    names: ['autoinstall', 'kernel_postinst', 'kernel-postinst'],
     load: async () => (await import('./commands/autoinstall.ts')).registerAutoinstall,
   },
+  {
+    names: ['kernel_prerm', 'kernel-prerm'],
+    load: async () => (await import('./commands/kernel-prerm.ts')).registerKernelPrerm,
+  },
+  { names: ['match'], load: async () => (await import('./commands/match.ts')).registerMatch },
   { names: ['status'], load: async () => (await import('./commands/status.ts')).registerStatus },
   {
     names: ['generate-mok', 'generate_mok'],

@@ -11,7 +11,7 @@ import { readRegisteredConf } from '../state/registered.ts';
 import { exists } from '../state/fs.ts';
 import { tree } from '../state/tree.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
-import { installModule, type InstallOutcome } from './install.ts';
+import type { InstallOutcome } from './install.ts';
 import { withMutation, type LockedContext } from './mutation.ts';
 
 export type AutoinstallResult = 'installed' | 'skipped' | 'failed' | 'missing-deps' | 'already-installed';
@@ -227,6 +227,8 @@ export async function autoinstall(
     return [];
   }
   const entries = [...plan.entries];
+  // Loaded only when there is something to install: a no-op autoinstall (every boot) needs none of it.
+  const { installModule } = await import('./install.ts');
   const tasks = plan.tasks.map((task) => ({
     ...task,
     run: async (jobAccess: JobAccess) => {

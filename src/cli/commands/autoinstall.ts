@@ -6,22 +6,17 @@ import {
   readAutoinstallPlan,
   type AutoinstallEntry,
 } from '../../commands/autoinstall.ts';
-import { kernelPrerm, readKernelPrermPlan } from '../../commands/kernel-hooks.ts';
-import { matchKernel, planMatchCommand } from '../../commands/match.ts';
-import { withMutation } from '../../commands/mutation.ts';
-import { planBuildExitCode } from '../../commands/build.ts';
 import { resolveTargets } from '../../commands/targets.ts';
 import type { Context } from '../../context.ts';
-import { KmodError, exitCodes } from '../../errors.ts';
+import { exitCodes } from '../../errors.ts';
 import type { KernelTarget } from '../../kernel/target.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, renderError, writeJson } from '../render.ts';
-import { installSummaryEntry, renderInstallOutcomes } from './install.ts';
 import { renderSummary } from '../progress.ts';
 import { renderPlan } from '../render-plan.ts';
-import { readSpec } from './module-spec.ts';
+import { oneTarget } from './one-target.ts';
 import { addCommandOptions, autoinstallOptions, refuseAllOption } from '../global-options.ts';
 
 function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly AutoinstallEntry[]): void {
@@ -89,17 +84,6 @@ function renderAutoinstall(io: Io, options: GlobalOptions, entries: readonly Aut
     );
 }
 
-/** The one kernel dkms's kernel_* and match actions take; exit 4 for none or several. */
-async function oneTarget(ctx: Context, options: GlobalOptions, action: string): Promise<KernelTarget> {
-  if (options.kernels.length !== 1) {
-    throw new KmodError('KERNEL_COUNT', `The action ${action} needs exactly one kernel: -k <kernel>.`);
-  }
-  const [target] = await resolveTargets(ctx, options);
-  if (target === undefined)
-    throw new KmodError('KERNEL_COUNT', `The action ${action} needs exactly one kernel: -k <kernel>.`);
-  return target;
-}
-
 /** autoinstall and kernel_postinst: the plan as a dry run, or its installs under the state lock. */
 async function runAutoinstallAction(
   ctx: Context,
@@ -144,53 +128,4 @@ export function registerAutoinstall(program: Command, io: Io, dispatch: Dispatch
       await oneTarget(ctx, options, 'kernel_postinst'),
     ]),
   );
-
-  const prerm = program
-    .command('kernel_prerm')
-    .alias('kernel-prerm')
-    .description('before a kernel is removed: unbuild every module built for it (-k required)');
-  addCommandOptions(prerm, ['kernel', 'arch', 'dryRun']);
-  defineAction<[]>(prerm, io, dispatch, async ({ options, ctx }) => {
-    const target = await oneTarget(ctx, options, 'kernel_prerm');
-    if (options.dryRun) {
-      const parts = await readKernelPrermPlan(ctx, target);
-      return renderPlan(io, options, {
-        command: `kernel_prerm -k ${target.release}`,
-        steps: [],
-        ops: parts.flatMap((p) => p.plan.ops),
-        depmod: parts.some((p) => p.plan.kernels.length > 0) ? [target.release] : [],
-      });
-    }
-    const outcomes = await withMutation(ctx, (locked) => kernelPrerm(locked, target));
-    for (const o of outcomes) {
-      if (options.json) writeJson(io, { type: 'kernel_prerm', ...o });
-      else if (!options.quiet) io.out(`Unbuilt ${o.module}/${o.version} for ${o.kernel} (${o.arch})\n`);
-    }
-    return 0;
-  });
-
-  const match = program
-    .command('match')
-    .description('install on -k every module installed on --templatekernel')
-    .argument('[module]', 'only this module');
-  addCommandOptions(match, [...autoinstallOptions, 'module', 'templateKernel', 'dryRun']);
-  defineAction<[string | undefined]>(match, io, dispatch, async ({ options, ctx }, arg) => {
-    if (options.templateKernel === undefined) {
-      throw new KmodError('MISSING_ARGS', 'Invalid number of parameters passed.', {
-        hint: 'Usage: match --templatekernel=<kernel-version> -k <kernel-version> [module]',
-      });
-    }
-    const template = options.templateKernel;
-    const target = await oneTarget(ctx, options, 'match');
-    const spec = await readSpec(arg, options);
-    const module = spec?.kind === 'registered' ? spec.module : undefined;
-    const request = { template, target, module, noDepmod: options.noDepmod };
-    if (options.dryRun) return renderPlan(io, options, await planMatchCommand(ctx, request));
-    const outcomes = await withMutation(ctx, (locked) => matchKernel(locked, request));
-    if (outcomes.length === 0 && !options.json && !options.quiet)
-      io.out('There is nothing to be done for this match.\n');
-    renderInstallOutcomes(io, options, outcomes);
-    renderSummary(io, options, outcomes.map(installSummaryEntry));
-    return planBuildExitCode(outcomes);
-  });
 }

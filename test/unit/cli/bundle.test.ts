@@ -75,6 +75,14 @@ describe('what a run loads', () => {
 
   // sign-settings.ts is the configuration every context reads; the journal and depmod are how status
   // finishes an interrupted transaction.
+  // autoinstall runs at every boot and kernel hook, where it usually has nothing to do; the scheduler and
+  // the jobserver are all of build/ it loads before it knows.
+  it('autoinstall loads no signing, build or install code until it has something to install', () => {
+    const unused =
+      /^src\/(sign\/(?!sign-settings\.ts$)|build\/(?!job-slots\.ts$|schedule\.ts$)|install\/(?!journal\.ts$|depmod\.ts$)|package\/)/;
+    expect(sourcesLoaded('autoinstall').filter((s) => unused.test(s))).toEqual([]);
+  });
+
   it('status loads no signing, build or install code', () => {
     const unused = /^src\/(sign\/(?!sign-settings\.ts$)|build\/|install\/(?!journal\.ts$|depmod\.ts$))/;
     expect(sourcesLoaded('status').filter((s) => unused.test(s))).toEqual([]);
