@@ -4,7 +4,7 @@
  * timed; it must find nothing to do (checked: the installed files stay as they were).
  */
 import { snapshotTree } from '../../test/support/test-root.ts';
-import { ok } from '../harness.ts';
+import { median, ok, runTimed } from '../harness.ts';
 import { makeSimpleCopy } from '../modules.ts';
 import { atLeast, atMost, seconds, side, times } from '../result.ts';
 import { dkms, kmodforge, runTool, type Tool } from '../tools.ts';
@@ -59,11 +59,14 @@ export const autoinstallGroup: RowGroup = {
       kmodforge: await snapshotTree(roots.kmodforge.installTree),
     };
     const walls: Record<Tool, number[]> = { dkms: [], kmodforge: [] };
+    // Node's own start, timed alongside: the floor under any Node CLI, and so under this row's goals.
+    const nodeWalls: number[] = [];
     for (const tool of tools)
       ok(await runTool(tool, roots[tool], args[tool]), `${tool} autoinstall (warm-up)`);
     for (let i = 0; i < rounds; i++) {
       for (const tool of tools)
         walls[tool].push(ok(await runTool(tool, roots[tool], args[tool]), `${tool} autoinstall`).wall);
+      nodeWalls.push(ok(await runTimed(process.execPath, ['-e', '0']), 'node -e 0').wall);
       ctx.log(
         `autoinstall round ${i + 1}/${rounds}: dkms ${walls.dkms.at(-1)?.toFixed(2)} s, kmodforge ${walls.kmodforge.at(-1)?.toFixed(3)} s`,
       );
@@ -80,6 +83,10 @@ export const autoinstallGroup: RowGroup = {
 
     const baseline = side('dkms 3.0.10', walls.dkms);
     const kmf = side('kmodforge', walls.kmodforge);
+    const node = median(nodeWalls);
+    notes.push(
+      `Node alone (\`node -e 0\`) takes ${seconds(node)} here: 6x dkms means at most ${seconds(baseline.wall / 6)}, which leaves ${seconds(baseline.wall / 6 - node)} for everything kmodforge does (it takes ${seconds(kmf.wall - node)} beyond Node's start)`,
+    );
     return [
       {
         id: 'autoinstall-noop',
