@@ -29,7 +29,16 @@ async function exited(child: ChildProcess): Promise<void> {
 
 describe('runCommand with a process left behind in another session', hangCheck, () => {
   it('returns when the command exits, with its output and exit code', async () => {
-    const script = ['echo out1', 'echo err1 >&2', sleepers.start('61.301'), 'echo out2', 'exit 3'].join('\n');
+    // The pauses make the order of arrival certain: two pipes written at once may be read in either order.
+    const script = [
+      'echo out1',
+      'sleep 0.1',
+      'echo err1 >&2',
+      sleepers.start('61.301'),
+      'sleep 0.1',
+      'echo out2',
+      'exit 3',
+    ].join('\n');
     const result = await runCommand('bash', ['-c', script]);
     expect(result).toMatchObject({
       exitCode: 3,
@@ -53,7 +62,7 @@ describe('runCommand with a process left behind in another session', hangCheck, 
 
   it('still streams the output to the log file', async () => {
     const logFile = path.join(dir, 'make.log');
-    const script = ['echo to-log', sleepers.start('61.303'), 'echo to-log-err >&2'].join('\n');
+    const script = ['echo to-log', sleepers.start('61.303'), 'sleep 0.1', 'echo to-log-err >&2'].join('\n');
     const result = await runCommand('bash', ['-c', script], { logFile });
     expect(result.exitCode).toBe(0);
     expect(await readFile(logFile, 'utf8')).toBe('to-log\nto-log-err\n');
