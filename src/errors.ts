@@ -68,6 +68,11 @@ export function isErrno(error: unknown, ...codes: string[]): error is NodeJS.Err
   );
 }
 
+/** An error the system reported (it has an errno code, any), as opposed to a bug. */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
 /**
  * File system errors the user can fix (rights, a read-only or full file system, a failing disk), with the
  * KmodError code and the words for each: they end as a clear error, never as a crash.

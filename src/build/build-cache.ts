@@ -12,7 +12,7 @@ import {
 } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context, KmodEvent } from '../context.ts';
-import { isErrno } from '../errors.ts';
+import { isErrno, isSystemError } from '../errors.ts';
 import { fsyncPath, replaceDir, stagingName } from '../state/atomic.ts';
 import { exists, makeDirs } from '../state/fs.ts';
 import { forgetOnExit, isRemovedOnExit, removeOnExit } from '../state/temp-dir.ts';
@@ -94,11 +94,6 @@ const staleMs = 60 * 60 * 1000;
 async function removeTracked(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   forgetOnExit(dir);
-}
-
-/** An error the file system reported (it has an errno code), as opposed to a bug. */
-function isSystemError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
 }
 
 const isKey = (name: string): boolean => /^[0-9a-f]{64}$/.test(name);

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { access, constants, cp, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { access, constants, cp, realpath, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { KmodEvent } from '../context.ts';
 import { describeEnd } from '../exec/run.ts';
@@ -11,6 +10,7 @@ import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-
 import { finishModules, type FinishedModule } from './finish-modules.ts';
 import { lookupCachedBuild, storeCachedBuild, type BuildCacheSettings } from './build-cache.ts';
 import type { BuildPlan } from './build-plan.ts';
+import { readFileDigest } from './read-cache-key.ts';
 import { exists, makeDirs } from '../state/fs.ts';
 import type { StatusFacts } from '../state/status-facts.ts';
 
@@ -69,12 +69,6 @@ async function runBuildScript(
       `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
     );
   }
-}
-
-async function sha256(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex');
 }
 
 /** Sets up the build's private tree: <tree>/M/V/source → the registered source, <tree>/M/V/build a copy of it. */
@@ -241,7 +235,7 @@ async function stageResult(
         finished.map(async (m) => ({
           name: m.destName,
           file: path.basename(m.file),
-          sha256: await sha256(path.join(moduleDir, path.basename(m.file))),
+          sha256: await readFileDigest(path.join(moduleDir, path.basename(m.file))),
           signed: m.signed,
         })),
       ),

@@ -51,7 +51,7 @@ interface ModuleFileSpec {
 
 /** What kmodforge recorded of a build's dkms.conf when it made it (a build made by dkms has no record). */
 async function readRecordedFacts(ctx: Context, key: BuildKey): Promise<StatusFacts | undefined> {
-  const text = await readOptional(path.join(tree.built(ctx.paths, key), 'kmodforge.json'));
+  const text = await readOptional(tree.buildRecord(ctx.paths, key));
   if (text === undefined) return undefined;
   try {
     const facts = (JSON.parse(text) as { status?: unknown }).status;

@@ -1,15 +1,10 @@
 import { copyFile, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { KmodError } from '../errors.ts';
+import { KmodError, isSystemError } from '../errors.ts';
 import { describeEnd, lastLines, runCommand } from '../exec/run.ts';
 import { planModuleVersion } from './modinfo.ts';
 import { withTempDir } from './temp-dir.ts';
-
-/** A file system error (any errno), as opposed to a bug. */
-function isFsError(error: unknown): boolean {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
-}
 
 /** How long xz or zstd may take to decompress one module. */
 const decompressTimeoutMs = 60_000;
@@ -54,7 +49,7 @@ export async function readModuleVersion(file: string): Promise<string> {
   try {
     return planModuleVersion(await readModuleImage(file));
   } catch (error) {
-    if (error instanceof KmodError || isFsError(error)) return '';
+    if (error instanceof KmodError || isSystemError(error)) return '';
     throw error;
   }
 }
@@ -86,7 +81,7 @@ export async function readSameBytes(a: string, b: string): Promise<boolean> {
       await Promise.all([fa.close(), fb.close()]);
     }
   } catch (error) {
-    if (isFsError(error)) return false;
+    if (isSystemError(error)) return false;
     throw error;
   }
 }

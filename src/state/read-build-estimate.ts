@@ -46,7 +46,7 @@ async function listBuildRecords(paths: Paths, module: string): Promise<BuildReco
           const arches = await listDirs(path.join(moduleDir, version, kernel));
           return Promise.all(
             arches.map(async (arch): Promise<BuildRecordFile | undefined> => {
-              const file = path.join(tree.built(paths, { module, version, kernel, arch }), 'kmodforge.json');
+              const file = tree.buildRecord(paths, { module, version, kernel, arch });
               const mtimeMs = await mtimeOf(file);
               return mtimeMs === undefined ? undefined : { file, kernel, arch, mtimeMs };
             }),

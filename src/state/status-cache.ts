@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Distro } from '../conf/distro.ts';
-import { isErrno } from '../errors.ts';
+import { isErrno, isSystemError } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { writeFileAtomic } from './atomic.ts';
 import { readOptional } from './fs.ts';
@@ -88,7 +88,7 @@ export async function writeCachedStatusFacts(
     await write(file, `${JSON.stringify({ format, key, facts })}\n`);
   } catch (error) {
     if (isErrno(error, ...unwritable)) return;
-    if (!(error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string')) throw error;
+    if (!isSystemError(error)) throw error;
     warn(`cannot cache status facts in ${file}: ${error.message}`);
   }
 }

@@ -21,6 +21,9 @@ export const tree = {
   sharedBuild: (p: Paths, m: string, v: string): string => path.join(p.dkmsTree, m, v, 'build'),
   kernelDir: (p: Paths, m: string, v: string, k: string): string => path.join(p.dkmsTree, m, v, k),
   built: (p: Paths, b: BuildKey): string => path.join(p.dkmsTree, b.module, b.version, b.kernel, b.arch),
+  /** kmodforge's record of the build beside dkms's files (BuildMeta in build/run-build.ts). */
+  buildRecord: (p: Paths, b: BuildKey): string =>
+    path.join(p.dkmsTree, b.module, b.version, b.kernel, b.arch, 'kmodforge.json'),
   builtModules: (p: Paths, b: BuildKey): string =>
     path.join(p.dkmsTree, b.module, b.version, b.kernel, b.arch, 'module'),
   /** "installed" marker: a relative link to V/K/A. */
