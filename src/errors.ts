@@ -27,6 +27,8 @@ export const exitCodes = {
   /** status --verify found a module that differs (not an error: the command's answer). */
   VERIFY_FAILED: 12,
   MISSING_DEPENDS: 13,
+  /** doctor found a problem (not an error: the command's answer; warnings alone exit 0). */
+  DOCTOR_PROBLEM: 14,
   NO_HEADERS: 21,
   CONFIG_INVALID: 8,
   COMMAND_FAILED: 1,

@@ -11,6 +11,7 @@ import type { KmodEvent } from '../context.ts';
 import type { outcomeRecord } from './commands/build.ts';
 import type { cacheEntryRecord } from './commands/cache.ts';
 import type { ClearCacheResult } from '../commands/cache.ts';
+import type { doctorRecord } from './commands/doctor.ts';
 import type { kernelRecord } from './commands/kernels.ts';
 import type { statusRecord, verifyRecord } from './commands/status.ts';
 
@@ -61,4 +62,5 @@ export type OutputLine =
   | ReturnType<typeof statusRecord>
   | ReturnType<typeof verifyRecord>
   | ReturnType<typeof kernelRecord>
+  | ReturnType<typeof doctorRecord>
   | (ResolvedConf['conf'] & { buildDir: string });
