@@ -40,12 +40,16 @@ const pollMs = 20;
 export async function withJobSlots<T>(budget: number, fn: (slots: JobSlots) => Promise<T>): Promise<T> {
   if (budget <= 0) return fn({ jobs: 0, server: undefined, take: () => Promise.resolve(() => undefined) });
   const pipe = await openJobPipe();
+  const slots = planTokenSlots(
+    budget,
+    { fd: pipe.shared, makeflags: `-j${budget} --jobserver-auth=3,4` },
+    pipe.own,
+  );
   try {
     writeSync(pipe.shared, Buffer.alloc(budget - 1, '+'));
-    return await fn(
-      planTokenSlots(budget, { fd: pipe.shared, makeflags: `-j${budget} --jobserver-auth=3,4` }, pipe.own),
-    );
+    return await fn(slots);
   } finally {
+    await slots.stop();
     closeSync(pipe.shared);
     closeSync(pipe.own);
   }
@@ -69,7 +73,11 @@ async function openJobPipe(): Promise<{ shared: number; own: number }> {
   }
 }
 
-function planTokenSlots(budget: number, server: JobServer, own: number): JobSlots {
+function planTokenSlots(
+  budget: number,
+  server: JobServer,
+  own: number,
+): JobSlots & { stop: () => Promise<void> } {
   /** The jobs tasks hold: the implicit one, or a token read from the pipe. */
   interface Held {
     implicit: boolean;
@@ -77,6 +85,9 @@ function planTokenSlots(budget: number, server: JobServer, own: number): JobSlot
   const held = new Set<Held>();
   const waiting: ((release: () => void) => void)[] = [];
   let polling = false;
+  let stopped = false;
+  // A read of the pipe still in libuv's hands: the descriptors must outlive it.
+  let reading: Promise<void> = Promise.resolve();
 
   const hold = (implicit: boolean): (() => void) => {
     const job: Held = { implicit };
@@ -102,11 +113,16 @@ function planTokenSlots(budget: number, server: JobServer, own: number): JobSlot
   };
 
   const poll = (): void => {
-    if (waiting.length === 0) {
+    if (waiting.length === 0 || stopped) {
       polling = false;
       return;
     }
+    let done: () => void = () => undefined;
+    reading = new Promise((resolve) => (done = resolve));
     read(own, Buffer.alloc(1), 0, 1, null, (error, bytes) => {
+      done();
+      // Every task ended while the read was under way: the token is the pipe's to keep, and it closes.
+      if (stopped) return;
       // EAGAIN: the makes hold every token; the pipe never reaches EOF while we hold it open.
       if (error === null && bytes === 1) {
         const next = waiting.shift();
@@ -120,6 +136,10 @@ function planTokenSlots(budget: number, server: JobServer, own: number): JobSlot
   return {
     jobs: budget,
     server,
+    stop: () => {
+      stopped = true;
+      return reading;
+    },
     take: () => {
       if (waiting.length === 0 && ![...held].some((h) => h.implicit)) return Promise.resolve(hold(true));
       return new Promise((resolve) => {
