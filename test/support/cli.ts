@@ -35,7 +35,11 @@ export async function runCliOnTerminal(
   return { ...run, terminal };
 }
 
-async function runCliWith(argv: readonly string[], terminal: Io['terminal']): Promise<CliRun> {
+/** Runs `run` with an Io that keeps what it prints, and returns its exit code with the text. */
+export async function captureIo(
+  run: (io: Io) => Promise<number>,
+  terminal?: Io['terminal'],
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: Io = {
@@ -48,8 +52,12 @@ async function runCliWith(argv: readonly string[], terminal: Io['terminal']): Pr
     color: false,
     terminal,
   };
-  const code = await main(argv, io);
+  const code = await run(io);
   return { code, stdout, stderr };
+}
+
+function runCliWith(argv: readonly string[], terminal: Io['terminal']): Promise<CliRun> {
+  return captureIo((io) => main(argv, io), terminal);
 }
 
 /** The NDJSON lines of a --json run. */

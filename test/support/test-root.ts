@@ -175,6 +175,27 @@ function hasExitCode(error: unknown): error is Error & { code: number; stdout: s
 }
 
 /**
+ * The command line that runs `file args` with the root's lib/modules as /lib/modules, in a mount namespace
+ * of its own: dkms 3.0.10 runs `depmod -a K` on the real /lib/modules whatever --installtree says, which
+ * would leave modules.* files in the live kernels' directories. The root's `build` links are relative, so
+ * they still lead to the real headers.
+ */
+export function inRootModules(testRoot: TestRoot, file: string, args: readonly string[]): [string, string[]] {
+  return [
+    'unshare',
+    [
+      '--mount',
+      'sh',
+      '-c',
+      'mount --bind "$0" /lib/modules && exec "$@"',
+      testRoot.installTree,
+      file,
+      ...args,
+    ],
+  ];
+}
+
+/**
  * Runs the real `dkms <args> <tree options>` on a root, with LC_ALL=C and the root's signing key; never
  * throws for an exit code.
  */
@@ -187,11 +208,14 @@ export async function runDkms(testRoot: TestRoot, args: readonly string[]): Prom
     mok_certificate: testRoot.signingCertificate,
   };
   try {
-    const { stdout, stderr } = await execFile('dkms', [...args, ...treeOptions(testRoot)], {
-      env,
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: 60 * 60 * 1000,
-    });
+    const { stdout, stderr } = await execFile(
+      ...inRootModules(testRoot, '/usr/sbin/dkms', [...args, ...treeOptions(testRoot)]),
+      {
+        env,
+        maxBuffer: 256 * 1024 * 1024,
+        timeout: 60 * 60 * 1000,
+      },
+    );
     return { code: 0, stdout, stderr, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
     if (!hasExitCode(error)) throw error;
