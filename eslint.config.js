@@ -25,10 +25,19 @@ export default defineConfig(
     // The plan layer: pure functions from facts to plans (see ARCHITECTURE.md). They may import types
     // from anywhere, but no code that touches the file system or runs a process.
     files: [
+      'scripts/package-layout.ts',
+      'scripts/package-meta.ts',
       'src/**/*-plan.ts',
       'src/build/make-command.ts',
       'src/cli/command-request.ts',
+      'src/cli/dkms/grammar.ts',
+      'src/cli/dkms/parse-dkms-argv.ts',
+      'src/cli/dkms/text/*.ts',
+      'src/cli/docs/*.ts',
       'src/cli/progress-model.ts',
+      'src/commands/doctor-checks.ts',
+      'src/commands/doctor-finding.ts',
+      'src/commands/doctor-state-checks.ts',
       'src/conf/eval-script.ts',
       'src/conf/exclusive.ts',
       'src/conf/names.ts',

@@ -72,6 +72,11 @@ export interface ContextOptions extends PathOptions {
   killAfterOp?: number | undefined;
   requireSignature?: boolean | undefined;
   noCache?: boolean | undefined;
+  /**
+   * framework.conf settings that the files override: dkms takes these from its environment (the `dkms`
+   * front end passes them), and framework.conf's assignments win over them.
+   */
+  frameworkDefaults?: FrameworkConf['values'] | undefined;
 }
 
 /**
@@ -80,7 +85,8 @@ export interface ContextOptions extends PathOptions {
  */
 export async function createContext(options: ContextOptions = {}): Promise<Context> {
   const root = options.root ?? '/';
-  const framework = await readFrameworkConf(underRoot(root, '/etc/dkms'));
+  const read = await readFrameworkConf(underRoot(root, '/etc/dkms'));
+  const framework = { ...read, values: { ...options.frameworkDefaults, ...read.values } };
   const fw = framework.values;
   const paths = resolvePaths({
     ...options,

@@ -1,5 +1,6 @@
 import { planVariableAssignments } from '../conf/eval-script.ts';
-import { KmodError } from '../errors.ts';
+import os from 'node:os';
+import { KmodError, type ErrorCode } from '../errors.ts';
 import { baseEnv, runCommand, type RunResult } from '../exec/run.ts';
 import { quoteCommand } from '../exec/quote.ts';
 import { appendStepEnd, appendStepStart } from './build-log.ts';
@@ -71,14 +72,51 @@ async function runLoggedStep(
   return result;
 }
 
+/**
+ * The step of a build that failed, as data: a front end that speaks another tool's words (the `dkms`
+ * command) says each differently. `exitStatus` is the shell's: the exit code, or 128 + signal number.
+ */
+export type FailedBuildStep =
+  | { kind: 'patch-missing'; patch: string }
+  | { kind: 'patch'; patch: string; exitStatus: number }
+  | { kind: 'script'; script: 'PRE_BUILD' | 'POST_BUILD'; exitStatus: number }
+  | { kind: 'make'; exitStatus: number }
+  | { kind: 'module-missing'; index: number }
+  | { kind: 'finish' };
+
+/** A build's failure: a KmodError that also says which step failed. */
+export class BuildStepError extends KmodError {
+  readonly step: FailedBuildStep;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    step: FailedBuildStep,
+    options: { hint?: string | undefined } = {},
+  ) {
+    super(code, message, options);
+    this.step = step;
+  }
+}
+
+/** The exit status bash would report for a command's end: its code, 128 + the signal's number, or 1. */
+export function shellExitStatus(result: RunResult): number {
+  if (result.exitCode !== undefined) return result.exitCode;
+  const signal =
+    result.signal === undefined ? undefined : os.constants.signals[result.signal as NodeJS.Signals];
+  return signal === undefined ? 1 : 128 + signal;
+}
+
 export function failure(
   plan: BuildPlan,
   code: 'BUILD_FAILED' | 'PATCH_FAILED' | 'PATCH_INVALID' | 'BUILT_MODULE_MISSING' | 'SIGN_FAILED',
   message: string,
-): KmodError {
-  return new KmodError(
+  step: FailedBuildStep = { kind: 'finish' },
+): BuildStepError {
+  return new BuildStepError(
     code,
     `${plan.module}/${plan.version} for ${plan.kernel.release} (${plan.arch}): ${message}`,
+    step,
     {
       hint: `the whole log is ${plan.logFile}`,
     },

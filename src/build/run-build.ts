@@ -6,7 +6,7 @@ import { quoteCommand } from '../exec/quote.ts';
 import { replaceDir, writeFileAtomic } from '../state/atomic.ts';
 import { copyTree } from '../state/copy-tree.ts';
 import { appendLogHeader, appendTimedStep, planErrorExcerpt } from './build-log.ts';
-import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs } from './build-steps.ts';
+import { failure, makeTimeoutMs, runLoggedBash, scriptTimeoutMs, shellExitStatus } from './build-steps.ts';
 import { finishModules, type FinishedModule } from './finish-modules.ts';
 import { lookupCachedBuild, storeCachedBuild, type BuildCacheSettings } from './build-cache.ts';
 import type { BuildPlan } from './build-plan.ts';
@@ -67,6 +67,7 @@ async function runBuildScript(
       plan,
       'BUILD_FAILED',
       `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
+      { kind: 'script', script: kind, exitStatus: shellExitStatus(result) },
     );
   }
 }
@@ -116,6 +117,7 @@ export async function runBuild(
         plan,
         'PATCH_INVALID',
         `patch ${patch.name} as specified in dkms.conf cannot be found in ${path.dirname(patch.file)}/`,
+        { kind: 'patch-missing', patch: patch.name },
       );
     }
     step(`applying patch ${patch.name}`);
@@ -131,6 +133,7 @@ export async function runBuild(
         plan,
         'PATCH_FAILED',
         `applying patch ${patch.name} failed:\n${planErrorExcerpt(result.all)}`,
+        { kind: 'patch', patch: patch.name, exitStatus: shellExitStatus(result) },
       );
   }
   // The key covers the source after patches. A hit skips PRE_BUILD, make, POST_BUILD and the finishing.
@@ -163,6 +166,7 @@ export async function runBuild(
       plan,
       'BUILD_FAILED',
       `make failed (${describeEnd(make, makeTimeoutMs)})\ncommand: ${plan.makeCommand}\n${planErrorExcerpt(make.all)}`,
+      { kind: 'make', exitStatus: shellExitStatus(make) },
     );
   }
   for (const m of plan.modules) {
@@ -171,6 +175,7 @@ export async function runBuild(
         plan,
         'BUILT_MODULE_MISSING',
         `make succeeded but ${path.relative(plan.buildDir, m.builtFile)} was not built; expected at ${m.builtFile}\nCheck BUILT_MODULE_NAME[${m.index}] and BUILT_MODULE_LOCATION[${m.index}] in dkms.conf against what make produced`,
+        { kind: 'module-missing', index: m.index },
       );
     }
   }

@@ -27,6 +27,10 @@ export interface AutoinstallEntry {
   missing: string[];
   /** How long its build ran, when one did. */
   seconds?: number | undefined;
+  /** Its BUILD_DEPENDS, as its dkms.conf lists them (none for a dkms.conf that could not be read). */
+  depends: string[];
+  /** What its install did, when one ran (failed ones included). */
+  install?: InstallOutcome | undefined;
 }
 
 export interface AutoinstallCandidate {
@@ -97,7 +101,19 @@ export function planAutoinstall(
   return { runnable: candidates.filter((c) => !missing.has(c.module)), missing };
 }
 
-async function noAutoinstall(ctx: Context): Promise<boolean> {
+/** What autoinstall is asked: the kernels, and whether /etc/dkms/no-autoinstall stops it. */
+export interface AutoinstallOptions {
+  targets: readonly KernelTarget[];
+  /**
+   * Do the installs even when /etc/dkms/no-autoinstall exists: dkms 3.0.10's autoinstall action does not
+   * read it (its boot service and kernel hooks do), so the `dkms` front end, which must act as it does,
+   * passes true.
+   */
+  ignoreNoAutoinstall?: boolean | undefined;
+}
+
+async function noAutoinstall(ctx: Context, options: AutoinstallOptions): Promise<boolean> {
+  if (options.ignoreNoAutoinstall === true) return false;
   try {
     await access(path.join(ctx.paths.etcDkms, 'no-autoinstall'));
     return true;
@@ -106,7 +122,7 @@ async function noAutoinstall(ctx: Context): Promise<boolean> {
   }
 }
 
-function entryOf(outcome: InstallOutcome): AutoinstallEntry {
+function entryOf(outcome: InstallOutcome, depends: string[]): AutoinstallEntry {
   const result: AutoinstallResult =
     outcome.status === 'excluded'
       ? 'skipped'
@@ -124,6 +140,8 @@ function entryOf(outcome: InstallOutcome): AutoinstallEntry {
     error: outcome.error,
     missing: [],
     seconds: outcome.build?.seconds,
+    depends,
+    install: outcome,
   };
 }
 
@@ -152,9 +170,9 @@ export interface AutoinstallPlan {
  */
 export async function readAutoinstallPlan(
   ctx: Context,
-  options: { targets: readonly KernelTarget[] },
+  options: AutoinstallOptions,
 ): Promise<AutoinstallPlan> {
-  if (await noAutoinstall(ctx)) {
+  if (await noAutoinstall(ctx, options)) {
     const disabled = `Automatic installation of modules has been disabled by ${path.join(ctx.paths.etcDkms, 'no-autoinstall')}.`;
     return { disabled, tasks: [], entries: [], kernels: [] };
   }
@@ -183,20 +201,22 @@ export async function readAutoinstallPlan(
           result: 'failed',
           error,
           missing: [],
+          depends: [],
         });
       }
     }
     const { runnable, missing } = planAutoinstall(candidates, installed);
     for (const [module, lacking] of missing) {
-      const version = candidates.find((c) => c.module === module)?.version ?? '';
+      const candidate = candidates.find((c) => c.module === module);
       entries.push({
         module,
-        version,
+        version: candidate?.version ?? '',
         kernel: target.release,
         arch: target.arch,
         result: 'missing-deps',
         error: undefined,
         missing: lacking,
+        depends: candidate?.depends ?? [],
       });
     }
     const id = (module: string): string => `${module}@${target.release}/${target.arch}`;
@@ -219,7 +239,7 @@ export async function readAutoinstallPlan(
  */
 export async function autoinstall(
   ctx: LockedContext,
-  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
+  options: AutoinstallOptions & { noDepmod: boolean },
 ): Promise<AutoinstallEntry[]> {
   const plan = await readAutoinstallPlan(ctx, options);
   if (plan.disabled !== undefined) {
@@ -229,6 +249,8 @@ export async function autoinstall(
   const entries = [...plan.entries];
   // Loaded only when there is something to install: a no-op autoinstall (every boot) needs none of it.
   const { installModule } = await import('./install.ts');
+  // A failed install ends its task with an error (so its dependents do not run); its outcome is kept here.
+  const failedInstalls = new Map<string, InstallOutcome>();
   const tasks = plan.tasks.map((task) => ({
     ...task,
     run: async (jobAccess: JobAccess) => {
@@ -242,10 +264,12 @@ export async function autoinstall(
         noDepmod: true,
         slots: heldSlot(jobAccess),
       });
-      if (outcome?.status === 'failed')
+      if (outcome?.status === 'failed') {
+        failedInstalls.set(task.id, outcome);
         throw outcome.error ?? new KmodError('INSTALL_FAILED', `${module}/${version} failed`);
+      }
       if (outcome === undefined) throw new Error('install returned nothing');
-      return entryOf(outcome);
+      return entryOf(outcome, task.module.depends);
     },
   }));
   const outcomes = await withJobSlots(ctx.jobs, (slots) => runTasks(tasks, slots));
@@ -257,11 +281,18 @@ export async function autoinstall(
       version: task.module.version,
       kernel: task.target.release,
       arch: task.target.arch,
+      depends: task.module.depends,
     };
     if (outcome.ok) entries.push(outcome.value);
     else if ('error' in outcome) {
       if (!(outcome.error instanceof KmodError)) throw outcome.error;
-      entries.push({ ...base, result: 'failed', error: outcome.error, missing: [] });
+      entries.push({
+        ...base,
+        result: 'failed',
+        error: outcome.error,
+        missing: [],
+        install: failedInstalls.get(task.id),
+      });
     } else entries.push({ ...base, result: 'missing-deps', error: undefined, missing: task.module.depends });
   }
   if (!options.noDepmod) for (const kernel of plan.kernels) await runDepmod(ctx.paths, kernel, ctx.emit);
@@ -275,7 +306,7 @@ export async function autoinstall(
  */
 export async function runAutoinstall(
   ctx: Context,
-  options: { targets: readonly KernelTarget[]; noDepmod: boolean },
+  options: AutoinstallOptions & { noDepmod: boolean },
 ): Promise<AutoinstallEntry[]> {
   const preview = await readAutoinstallPlan(ctx, options);
   if (preview.disabled !== undefined) {

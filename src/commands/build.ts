@@ -119,8 +119,6 @@ export async function prepareBuild(
   ) {
     return { outcome: { ...base, status: 'already-built', error: undefined } };
   }
-  if (kernel.headersDir === undefined)
-    return { outcome: { ...base, status: 'failed', error: noHeadersError(ctx, target.release) } };
   const privateTree = planPrivateTree(ctx.paths, {
     module,
     version,
@@ -143,6 +141,9 @@ export async function prepareBuild(
     );
     return { outcome: { ...base, status: 'excluded', error } };
   }
+  // As dkms: a kernel the module is not for is skipped before its headers are looked for.
+  if (kernel.headersDir === undefined)
+    return { outcome: { ...base, status: 'failed', error: noHeadersError(ctx, target.release) } };
   const extraSymbols = await readDependencySymbols(ctx, request, conf.buildDepends);
   const vars = planConfVariables(
     {

@@ -21,6 +21,17 @@ function planKeyPair(ctx: Context, kernel: string, arch: string): { key: string;
   };
 }
 
+/** The key pair's paths for a kernel, and whether generate-mok would make it (a file is missing). */
+export async function readMokKeyPair(
+  ctx: Context,
+  kernel: string,
+  arch: string,
+): Promise<{ key: string; certificate: string; missing: boolean }> {
+  const { key, certificate } = planKeyPair(ctx, kernel, arch);
+  const missing = !key.startsWith('pkcs11:') && !((await exists(key)) && (await exists(certificate)));
+  return { key, certificate, missing };
+}
+
 /** dkms generate_mok: makes the signing key pair if it does not exist yet, and says how to enroll it. */
 export async function generateMok(
   ctx: LockedContext,

@@ -143,6 +143,19 @@ export interface LoadResult {
   skipped: KernelTarget[];
 }
 
+/** What a load did, in the detail the `dkms` front end reports it. */
+export interface LoadOutcome {
+  result: LoadResult;
+  /** Which part of the tarball held its dkms.conf: its source, or dkms's binaries-only stub. */
+  from: 'source' | 'binaries-only';
+  /** <sourceTree>/M-V existed before the load. */
+  hadSourceDir: boolean;
+  /** M/V was added before the load (so this load did not register it). */
+  wasAdded: boolean;
+  /** Each kernel's built modules in the tarball, in its order: loaded, or kept as they were. */
+  builds: { target: KernelTarget; loaded: boolean }[];
+}
+
 /** The load plan of a tarball, read from its entries before anything is extracted; exit 9 with every problem. */
 async function readLoadPlan(file: string): Promise<TarballLoadPlan> {
   const { plan, problems } = planTarballLoad(await readTarEntries(file));
@@ -155,6 +168,11 @@ export interface LoadTarballOptions {
   force: boolean;
   /** The kernel dkms.conf is read for. */
   target: KernelTarget;
+  /**
+   * Called with the tarball's module once it is read and before anything is written; throws to refuse
+   * (dkms refuses a module that is added already unless --force).
+   */
+  confirm?: (module: string, version: string, added: boolean) => Promise<void> | void;
 }
 
 /** The tarball to load, and its load plan read from its entries before anything is extracted. */
@@ -200,11 +218,13 @@ async function readTarballRegistration(
     return { module: add.module, version: add.version, steps: describeAddPlan(ctx, { ...add, copyFrom }) };
   }
   const { module, version } = await readTarballModule(ctx, confDir, target);
+  const link = tree.sourceLink(ctx.paths, module, version);
+  const sourceDir = tree.source(ctx.paths, module, version);
   const steps = (await isAdded(ctx.paths, module, version))
     ? [`${module}/${version} is already added`]
-    : [
-        `add ${module}/${version} as a binaries-only stub: ${tree.sourceLink(ctx.paths, module, version)} holding only dkms.conf`,
-      ];
+    : (await isDir(sourceDir))
+      ? [`add ${module}/${version}: ${link} -> ${sourceDir}`]
+      : [`add ${module}/${version} as a binaries-only stub: ${link} holding only dkms.conf`];
   return { module, version, steps };
 }
 
@@ -246,43 +266,52 @@ export async function readLoadTarballPlan(ctx: Context, options: LoadTarballOpti
  * --force. A plain source tarball is added as a source tree.
  */
 export async function loadTarball(ctx: LockedContext, options: LoadTarballOptions): Promise<LoadResult> {
+  return (await loadTarballOutcome(ctx, options)).result;
+}
+
+/**
+ * loadTarball, saying what it did. A binaries-only tarball registers <sourceTree>/M-V when that source is
+ * there, as dkms does, and a stub holding only dkms.conf otherwise.
+ */
+export async function loadTarballOutcome(
+  ctx: LockedContext,
+  options: LoadTarballOptions,
+): Promise<LoadOutcome> {
   const { file, plan } = await readTarballToLoad(options.file);
   return withTempDir('kmodforge-ldtarball-', async (work) => {
     await extractCheckedTarball(file, work, plan);
     const confDir = path.join(work, plan.confDir);
-    if (plan.kind === 'source') {
-      const added = await addModule(
-        ctx,
-        { kind: 'source', dir: confDir },
-        { target: options.target, directives: [], ifMissing: true },
-      );
-      return { module: added.module, version: added.version, loaded: [], skipped: [] };
-    }
-    const { module, version } = await readTarballModule(ctx, confDir, options.target);
-    const skipped: KernelTarget[] = [];
+    const from = plan.confDir === tarballDirs.binariesOnly ? 'binaries-only' : 'source';
+    const { module, version } =
+      from === 'source'
+        ? await readAddPlan(ctx, { kind: 'source', dir: confDir }, { target: options.target, directives: [] })
+        : await readTarballModule(ctx, confDir, options.target);
+    const wasAdded = await isAdded(ctx.paths, module, version);
+    const hadSourceDir = await isDir(tree.source(ctx.paths, module, version));
+    await options.confirm?.(module, version, wasAdded);
+    const builds: LoadOutcome['builds'] = [];
     const staged: { build: KernelTarget; from: string; to: string }[] = [];
     try {
       // Every copy is made before the module is registered, so a copy that fails leaves the state as it was.
-      for (const build of plan.builds) {
+      for (const build of plan.kind === 'dkms' ? plan.builds : []) {
         const dest = tree.built(ctx.paths, { module, version, kernel: build.release, arch: build.arch });
-        if ((await isDir(dest)) && !options.force) {
-          skipped.push(build);
-          continue;
-        }
-        const from = stagingName(dest);
+        const keep = (await isDir(dest)) && !options.force;
+        builds.push({ target: build, loaded: !keep });
+        if (keep) continue;
+        const stagedCopy = stagingName(dest);
         await makeDirs(path.dirname(dest));
-        staged.push({ build, from, to: dest });
-        await copyTree(path.join(work, tarballDirs.main, build.release, build.arch), from, {
+        staged.push({ build, from: stagedCopy, to: dest });
+        await copyTree(path.join(work, tarballDirs.main, build.release, build.arch), stagedCopy, {
           preserveTimestamps: true,
         });
       }
-      if (plan.confDir === tarballDirs.source) {
+      if (from === 'source' || hadSourceDir) {
         await addModule(
           ctx,
-          { kind: 'source', dir: confDir },
+          from === 'source' ? { kind: 'source', dir: confDir } : { kind: 'registered', module, version },
           { target: options.target, directives: [], ifMissing: true },
         );
-      } else if (!(await isAdded(ctx.paths, module, version))) {
+      } else if (!wasAdded) {
         // dkms's binaries-only stub: M/V/source is a directory holding only dkms.conf.
         const stub = stagingName(tree.sourceLink(ctx.paths, module, version));
         await makeDirs(stub);
@@ -290,11 +319,19 @@ export async function loadTarball(ctx: LockedContext, options: LoadTarballOption
         await makeDirs(tree.sharedBuild(ctx.paths, module, version));
         await replaceDir(stub, tree.sourceLink(ctx.paths, module, version));
       }
-      for (const { from, to } of staged) await replaceDir(from, to);
+      for (const { from: stagedCopy, to } of staged) await replaceDir(stagedCopy, to);
     } catch (error) {
-      await Promise.all(staged.map(({ from }) => rm(from, { recursive: true, force: true })));
+      await Promise.all(
+        staged.map(({ from: stagedCopy }) => rm(stagedCopy, { recursive: true, force: true })),
+      );
       throw error;
     }
-    return { module, version, loaded: staged.map((s) => s.build), skipped };
+    const result: LoadResult = {
+      module,
+      version,
+      loaded: builds.filter((b) => b.loaded).map((b) => b.target),
+      skipped: builds.filter((b) => !b.loaded).map((b) => b.target),
+    };
+    return { result, from, hadSourceDir, wasAdded, builds };
   });
 }

@@ -1,6 +1,7 @@
 import * as tar from 'tar';
 import { KmodError } from '../../errors.ts';
-import { baseEnv, runOrThrow } from '../../exec/run.ts';
+import { baseEnv, runCommand, runOrThrow } from '../../exec/run.ts';
+import { withTempDir } from '../../state/temp-dir.ts';
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { readTree } from '../../state/walk-tree.ts';
@@ -107,4 +108,15 @@ async function readPartProblems(dir: string, part: string): Promise<string[]> {
       problems.push(`${name} is a link that leads out of ${part === '' ? 'the archive' : part}`);
   }
   return problems;
+}
+
+/**
+ * What GNU tar says when it extracts an archive (into a temporary directory, removed afterwards): the
+ * `dkms` front end prints it for an archive it cannot read, as dkms lets its `tar -xaf` speak.
+ */
+export async function readTarComplaints(file: string): Promise<string> {
+  return withTempDir('kmodforge-tar-', async (dir) => {
+    const result = await runCommand('tar', ['-xaf', file, '-C', dir], { env: baseEnv() });
+    return result.stderr;
+  });
 }

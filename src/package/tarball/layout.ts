@@ -212,3 +212,16 @@ export function planCopiedParts(plan: TarballLoadPlan): string[] {
     plan.kind === 'dkms' ? plan.builds.map((b) => `${tarballDirs.main}/${b.release}/${b.arch}`) : [];
   return plan.confDir === tarballDirs.binariesOnly ? builds : [...builds, plan.confDir];
 }
+
+/**
+ * Where dkms 3.0.10's ldtarball looks for dkms.conf: dkms_source_tree, then dkms_binaries_only; it takes
+ * no other tarball (its test for a plain source tarball never succeeds). Undefined when neither holds one.
+ * Pure.
+ */
+export function planDkmsConfDir(entries: readonly TarEntry[]): string | undefined {
+  return [tarballDirs.source, tarballDirs.binariesOnly].find((dir) =>
+    entries.some(
+      (e) => normalizeEntryPath(e.path) === `${dir}/dkms.conf` && e.type !== 'Directory' && !isLink(e),
+    ),
+  );
+}

@@ -1,0 +1,145 @@
+import { access, constants, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { addModule } from '../../../commands/add.ts';
+import type { ModuleSpec } from '../../../commands/module-arg.ts';
+import { withMutation } from '../../../commands/mutation.ts';
+import { parseDirectiveOverride } from '../../../conf/directive-override.ts';
+import type { RawDirectives } from '../../../conf/directives.ts';
+import { evaluateConf } from '../../../conf/evaluate.ts';
+import { planConfVariables, planOverrideFiles, readConfText } from '../../../conf/read.ts';
+import { readContextKernel } from '../../../context.ts';
+import { KmodError } from '../../../errors.ts';
+import type { KernelTarget } from '../../../kernel/target.ts';
+import { exists, isDir } from '../../../state/fs.ts';
+import { isAdded } from '../../../state/read-state.ts';
+import { tree } from '../../../state/tree.ts';
+import type { DkmsInvocation } from '../invocation.ts';
+import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
+import { formatBadConf, formatDirectiveEcho, planDkmsConfErrors } from '../text/add-conf-errors.ts';
+
+/**
+ * dkms add (add_module): from an archive as ldtarball, from a source tree (copied to <sourcetree>/M-V, as
+ * add_source_tree does), or M/V already in the source tree. dkms's checks come first, in its order and words
+ * (its reading of dkms.conf included); then kmodforge's addModule registers the module under the lock.
+ */
+export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
+  const { args, ctx, io } = inv;
+  let module = args.module ?? '';
+  let version = args.moduleVersion ?? '';
+  // add_module loads an archive first, as ldtarball does (load_tarball, then add_module).
+  if (args.archive !== undefined && module === '' && version === '')
+    return (await import('./ldtarball.ts')).runDkmsLdtarball(inv);
+  const target: KernelTarget = {
+    release: args.kernels[0] ?? ctx.runningKernel,
+    arch: args.arches[0] ?? ctx.hostArch,
+  };
+  let copyFrom: string | undefined;
+  if (args.sourceDir !== undefined && module === '' && version === '') {
+    const from = await realpath(args.sourceDir).catch(() => undefined);
+    if (from === undefined || !(await isFile(path.join(from, 'dkms.conf'))))
+      throw new KmodError('CONF_NOT_FOUND', `${args.sourceDir} must contain a dkms.conf file!`, {
+        exitCode: 9,
+      });
+    if (!inv.isRoot) throw new KmodError('NOT_PERMITTED', 'You must be root to use this command.');
+    // get_pkginfo_from_conf: read_conf with no module yet, and `$conf` (often empty) in its error.
+    const directives = await readDkmsConf(inv, path.join(from, 'dkms.conf'), args.conf ?? '', target);
+    module = directives.get('PACKAGE_NAME')?.get(0) ?? '';
+    version = directives.get('PACKAGE_VERSION')?.get(0) ?? '';
+    if (args.force && (await exists(tree.source(ctx.paths, module, version)))) {
+      io.err('\n');
+      io.out(`Forcing install of ${module}-${version}\n`);
+    }
+    copyFrom = from;
+  }
+  if (module === '' || version === '')
+    throw new KmodError(
+      'MISSING_ARGS',
+      [
+        'Arguments <module> and <module-version> are not specified.',
+        'Usage: add <module>/<module-version> or',
+        '       add -m <module>/<module-version> or',
+        '       add -m <module> -v <module-version>',
+      ].join('\n'),
+    );
+  if (await isAdded(ctx.paths, module, version))
+    throw new KmodError(
+      'ALREADY_ADDED',
+      `DKMS tree already contains: ${module}-${version}\nYou cannot add the same module/version combo more than once.`,
+    );
+  const sourceDir = tree.source(ctx.paths, module, version);
+  if (copyFrom === undefined && !(await isDir(sourceDir)))
+    throw new KmodError(
+      'NO_SOURCE_DIR',
+      `Could not find module source directory.\nDirectory: ${sourceDir} does not exist.`,
+    );
+  const conf = args.conf ?? path.join(sourceDir, 'dkms.conf');
+  // The source is copied by addModule, under the lock: until then its dkms.conf is the one copied from.
+  const readFrom = args.conf ?? path.join(copyFrom ?? sourceDir, 'dkms.conf');
+  await readDkmsConf(inv, readFrom, conf, target, { module, version });
+  const spec: ModuleSpec =
+    copyFrom === undefined ? { kind: 'registered', module, version } : { kind: 'source', dir: copyFrom };
+  const from = inv.events.length;
+  const result = await withMutation(ctx, (locked) =>
+    addModule(locked, spec, { target, directives: args.directives.map(parseDirectiveOverride) }),
+  );
+  io.out(`Creating symlink ${ctx.paths.dkmsTree}/${module}/${version}/source -> ${result.sourceDir}\n`);
+  // add_module ends with run_build_script: POST_ADD's status is dkms's.
+  let status = 0;
+  for (const run of parseScriptRuns(inv.events.slice(from))) {
+    const printed = formatScriptRun(run);
+    io.out(printed.out);
+    if (printed.err !== '') io.err(printed.err);
+    status = run.status;
+  }
+  return status;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await exists(file)) && !(await isDir(file));
+}
+
+/**
+ * dkms's read_conf_or_die on one file: exit 4 if it cannot be read, its DIRECTIVE lines, and, for a file
+ * it refuses, its complaints on stderr and exit 8 naming `conf`. Returns the directives as bash left them.
+ */
+async function readDkmsConf(
+  inv: DkmsInvocation,
+  file: string,
+  conf: string,
+  target: KernelTarget,
+  module: { module: string; version: string } = { module: '', version: '' },
+): Promise<RawDirectives> {
+  const { ctx, io, args } = inv;
+  try {
+    await access(file, constants.R_OK);
+  } catch {
+    throw new KmodError('CONF_NOT_FOUND', `Could not locate dkms.conf file.\nFile: ${file} does not exist.`);
+  }
+  const text = await readConfText(file);
+  const kernel = await readContextKernel(ctx, target.release);
+  const overrides = planOverrideFiles(
+    ctx.paths.etcDkms,
+    module.module,
+    module.version,
+    target.release,
+    target.arch,
+  );
+  const present = [];
+  for (const f of overrides) if (await exists(f)) present.push({ path: f, crlf: false });
+  const evaluated = await evaluateConf(
+    [{ path: file, crlf: text.includes('\r') }, ...present],
+    planConfVariables(
+      { paths: ctx.paths, kernel, arch: target.arch, distro: ctx.distro, runningKernel: ctx.runningKernel },
+      module.module,
+      module.version,
+    ),
+    { overrides: args.directives.map(parseDirectiveOverride) },
+  );
+  for (const directive of args.directives) io.out(formatDirectiveEcho(directive));
+  const errors = planDkmsConfErrors(evaluated.directives);
+  if (errors.length > 0) {
+    io.err(errors.map((l) => `${l}\n`).join(''));
+    throw new KmodError('CONF_INVALID', formatBadConf(conf));
+  }
+  return evaluated.directives;
+}

@@ -1,0 +1,312 @@
+import path from 'node:path';
+import { installModule, type InstallOutcome } from '../../../commands/install.ts';
+import { withMutation, type LockedContext } from '../../../commands/mutation.ts';
+import { KmodError } from '../../../errors.ts';
+import { findModulesNamed } from '../../../install/originals.ts';
+import { compareModuleVersions, readModuleVersion } from '../../../install/version-sanity.ts';
+import type { KernelTarget } from '../../../kernel/target.ts';
+import { underRoot } from '../../../paths.ts';
+import { isDir, readOptional } from '../../../state/fs.ts';
+import { findModuleFile } from '../../../state/module-file.ts';
+import { isInstalled, readKernelLink } from '../../../state/read-state.ts';
+import { readRegisteredConf } from '../../../state/registered.ts';
+import { tree } from '../../../state/tree.ts';
+import type { DkmsInvocation } from '../invocation.ts';
+import { formatBadConf } from '../text/add-conf-errors.ts';
+import { die, newTranscript, say, sayErr, type DkmsTranscript } from '../text/build-text.ts';
+import {
+  formatAlreadyInstalled,
+  formatDkmsInstallation,
+  formatDkmsOriginal,
+  formatDkmsUninstall,
+  formatNoKernelDir,
+  planDkmsSanity,
+  type DkmsOriginalFacts,
+} from '../text/install-text.ts';
+import {
+  dkmsDirectives,
+  dkmsTargets,
+  prepareDkmsBuild,
+  planDkmsBuild,
+  printRuns,
+  readDkmsBuilt,
+  runDkmsSigning,
+  runQueuedBuilds,
+  sayBuildOutcome,
+  type DkmsKernelRun,
+  type QueuedBuild,
+} from './build.ts';
+
+/** A kernel that reached do_install's own work (built, or building now). */
+interface PendingInstall {
+  run: DkmsKernelRun;
+  module: string;
+  version: string;
+  /** Installed already and --force: dkms uninstalls it first. */
+  reinstall: boolean;
+}
+
+/**
+ * set_module_suffix: ".ko" and the compression the kernel's modules.dep shows, read where dkms reads it
+ * (/lib/modules/<K>, whatever --installtree says).
+ */
+async function readDkmsModuleSuffix(inv: DkmsInvocation, kernel: string): Promise<string> {
+  const dep = (await readOptional(underRoot(inv.ctx.paths.root, `/lib/modules/${kernel}/modules.dep`))) ?? '';
+  for (const suffix of ['.zst', '.xz', '.gz']) if (dep.includes(`${suffix}:`)) return `.ko${suffix}`;
+  return '.ko';
+}
+
+/** do_uninstall's text for a module active on the kernel (install --force), from the trees before the install. */
+async function sayReinstallUninstall(
+  inv: DkmsInvocation,
+  p: PendingInstall,
+  suffix: string,
+): Promise<Set<string>> {
+  const { ctx } = inv;
+  const { release: kernel, arch } = p.run.target;
+  const { conf } = await readRegisteredConf(ctx, p.module, p.version, p.run.target, {
+    directives: dkmsDirectives(inv),
+  });
+  const deleted = new Set<string>();
+  const originals = tree.originalModules(ctx.paths, p.module, kernel, arch);
+  const modules = [];
+  for (const record of conf.modules) {
+    let foundIn: string | undefined;
+    for (const location of new Set([record.destLocation, record.rawDestLocation])) {
+      const file = await findModuleFile(path.join(ctx.paths.installTree, kernel, location), record.destName);
+      if (file === undefined) continue;
+      foundIn = location;
+      deleted.add(file);
+      break;
+    }
+    modules.push({
+      file: `${record.destName}${suffix}`,
+      foundIn,
+      hasOriginal: (await findModuleFile(originals, record.destName)) !== undefined,
+    });
+  }
+  say(
+    p.run.t,
+    formatDkmsUninstall({
+      module: p.module,
+      version: p.version,
+      kernel,
+      arch,
+      installTree: ctx.paths.installTree,
+      distroId: ctx.distro.id,
+      modules,
+      originalsDir: (await isDir(originals)) ? originals : undefined,
+      dkmsTree: ctx.paths.dkmsTree,
+    }),
+  );
+  return deleted;
+}
+
+/**
+ * do_install's text for one kernel, from the trees as they are before kmodforge installs. Returns whether
+ * kmodforge should install it: not where dkms's version check refuses a module (dkms then installs the
+ * others; kmodforge installs a kernel's modules together or not at all).
+ */
+async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<boolean> {
+  const { ctx, args } = inv;
+  const { t, target } = p.run;
+  const { release: kernel, arch } = target;
+  const kernelTree = path.join(ctx.paths.installTree, kernel);
+  if (!(await isDir(kernelTree))) {
+    die(t, 6, formatNoKernelDir(ctx.paths.installTree, kernel));
+    return false;
+  }
+  const suffix = await readDkmsModuleSuffix(inv, kernel);
+  let conf;
+  try {
+    ({ conf } = await readRegisteredConf(ctx, p.module, p.version, target, {
+      directives: dkmsDirectives(inv),
+    }));
+  } catch (error) {
+    if (!(error instanceof KmodError)) throw error;
+    die(t, 8, formatBadConf(args.conf ?? '').split('\n'));
+    return false;
+  }
+  const deleted = p.reinstall ? await sayReinstallUninstall(inv, p, suffix) : new Set<string>();
+  const linked = !p.reinstall && (await readKernelLink(ctx.paths, p.module, kernel, arch)) !== undefined;
+  const originals = tree.originalModules(ctx.paths, p.module, kernel, arch);
+  const builtDir = tree.builtModules(ctx.paths, { module: p.module, version: p.version, kernel, arch });
+  let alreadyFound = false;
+  let refused = false;
+  for (const record of conf.modules) {
+    const file = `${record.destName}${suffix}`;
+    say(t, `\n${file}:\n`);
+    const existing = (await findModulesNamed(kernelTree, record.destName)).filter((f) => !deleted.has(f));
+    const built = await findModuleFile(builtDir, record.destName);
+    const only = existing.length === 1 ? existing[0] : undefined;
+    const ours = only !== undefined && built !== undefined ? await readModuleVersion(built) : undefined;
+    const theirs = only !== undefined ? await readModuleVersion(only) : undefined;
+    const sanity = planDkmsSanity({
+      file,
+      kernel,
+      existing: existing.length,
+      ours,
+      theirs,
+      verdict: ours !== undefined && theirs !== undefined ? compareModuleVersions(ours, theirs) : undefined,
+      force: args.force,
+      forceVersionOverride: args.forceVersionOverride,
+    });
+    say(t, sanity.out);
+    if (sanity.err !== '') sayErr(t, sanity.err);
+    if (!sanity.ok) {
+      refused = true;
+      continue;
+    }
+    let original: DkmsOriginalFacts;
+    if (linked)
+      original =
+        (await findModuleFile(originals, record.destName)) !== undefined
+          ? { kind: 'stored-before' }
+          : { kind: 'never-had' };
+    else {
+      const candidates = [];
+      for (const dir of ['/extra', '/updates', record.destLocation]) {
+        const found = await findModuleFile(path.join(kernelTree, dir), record.destName);
+        if (found !== undefined && !deleted.has(found)) candidates.push(found);
+      }
+      const first = [...candidates, ...existing][0];
+      original = first === undefined ? { kind: 'none' } : { kind: 'found', file: first };
+    }
+    say(t, formatDkmsOriginal(original, { distroId: ctx.distro.id, archiveDir: originals, alreadyFound }));
+    if (original.kind === 'found') alreadyFound = true;
+    say(t, formatDkmsInstallation(ctx.paths.installTree, kernel, record.destLocation));
+  }
+  say(t, 'depmod...\n');
+  return !refused;
+}
+
+/** Installs the kernels dkms would install, in one kmodforge transaction; a failure is each kernel's error. */
+async function runInstalls(
+  locked: LockedContext,
+  inv: DkmsInvocation,
+  pending: readonly PendingInstall[],
+): Promise<void> {
+  const first = pending[0];
+  if (first === undefined) return;
+  const outcomes = await installModule(locked, {
+    module: first.module,
+    version: first.version,
+    targets: pending.map((p) => p.run.target),
+    force: inv.args.force,
+    directives: dkmsDirectives(inv),
+    noDepmod: inv.args.noDepmod,
+  });
+  for (const [i, o] of outcomes.entries()) {
+    const run = pending[i]?.run;
+    if (run === undefined || o.status !== 'failed' || o.error === undefined) continue;
+    die(run.t, o.error.exitCode, [o.error.message, ...(o.error.hint === undefined ? [] : [o.error.hint])]);
+  }
+}
+
+/**
+ * dkms install: maybe_install_module for each kernel in order. Builds that are needed run together first;
+ * each kernel's install text is then told from the trees as dkms finds them, and kmodforge installs every
+ * kernel in one transaction.
+ */
+export function runDkmsInstall(inv: DkmsInvocation): Promise<number> {
+  return withMutation(inv.ctx, async (locked) => {
+    const { args, ctx } = inv;
+    const module = args.module ?? '';
+    const version = args.moduleVersion ?? '';
+    const runs: DkmsKernelRun[] = [];
+    const queued: QueuedBuild[] = [];
+    const pending: PendingInstall[] = [];
+    for (const target of dkmsTargets(inv)) {
+      const run = { target, t: newTranscript() };
+      runs.push(run);
+      const built = await readDkmsBuilt(inv, module, version, target);
+      if (built instanceof KmodError) {
+        die(run.t, 8, formatBadConf(args.conf ?? '').split('\n'));
+        continue;
+      }
+      const key = { module, version, kernel: target.release, arch: target.arch };
+      const installed = built && (await isInstalled(ctx.paths, key));
+      if (installed && !args.force) {
+        say(run.t, formatAlreadyInstalled(module, version, target.release, target.arch));
+        continue;
+      }
+      if (built) {
+        pending.push({ run, module, version, reinstall: installed });
+        continue;
+      }
+      const q = await prepareDkmsBuild(locked, inv, run, false);
+      if (q === undefined) continue;
+      queued.push(q);
+      pending.push({ run, module: q.module, version: q.version, reinstall: false });
+    }
+    await runQueuedBuilds(locked, inv, queued);
+    const toInstall: PendingInstall[] = [];
+    for (const p of pending) {
+      if (p.run.t.status !== 0) continue;
+      if (await sayDkmsInstall(inv, p)) toInstall.push(p);
+    }
+    await runInstalls(locked, inv, toInstall);
+    return printRuns(inv, runs);
+  });
+}
+
+/**
+ * dkms's text for an install kmodforge already ran (autoinstall): the build's when one ran, then
+ * do_install's, told from the outcome and the trees after it.
+ */
+export async function writeDkmsInstallOutcome(inv: DkmsInvocation, o: InstallOutcome): Promise<void> {
+  const target: KernelTarget = { release: o.kernel, arch: o.arch };
+  const run: DkmsKernelRun = { target, t: newTranscript() };
+  if (o.status === 'already-installed')
+    say(run.t, formatAlreadyInstalled(o.module, o.version, o.kernel, o.arch));
+  else await sayInstallOutcome(inv, o, run.t, target);
+  printRuns(inv, [run]);
+}
+
+async function sayInstallOutcome(
+  inv: DkmsInvocation,
+  o: InstallOutcome,
+  t: DkmsTranscript,
+  target: KernelTarget,
+): Promise<void> {
+  const { ctx } = inv;
+  const build = o.build;
+  if (build !== undefined && build.status !== 'already-built') {
+    const q = await planTold(inv, o, t, target);
+    if (q !== undefined) await sayBuildOutcome(inv, q, build);
+    if (t.status !== 0) return;
+  }
+  if (o.status === 'failed' || o.status === 'excluded') {
+    if (o.error !== undefined) die(t, o.error.exitCode, o.error.message.split('\n'));
+    return;
+  }
+  const suffix = await readDkmsModuleSuffix(inv, o.kernel);
+  const { conf } = await readRegisteredConf(ctx, o.module, o.version, target);
+  const originals = tree.originalModules(ctx.paths, o.module, o.kernel, o.arch);
+  let alreadyFound = false;
+  for (const record of conf.modules) {
+    say(t, `\n${record.destName}${suffix}:\nRunning module version sanity check.\n`);
+    const archived = await findModuleFile(originals, record.destName);
+    const original: DkmsOriginalFacts =
+      archived === undefined ? { kind: 'none' } : { kind: 'found', file: archived };
+    say(t, formatDkmsOriginal(original, { distroId: ctx.distro.id, archiveDir: originals, alreadyFound }));
+    if (original.kind === 'found') alreadyFound = true;
+    say(t, formatDkmsInstallation(ctx.paths.installTree, o.kernel, record.destLocation));
+  }
+  say(t, 'depmod...\n');
+}
+
+/** The build text's facts for a build kmodforge already ran: its prologue and make line as dkms would print them. */
+async function planTold(
+  inv: DkmsInvocation,
+  o: InstallOutcome,
+  t: DkmsTranscript,
+  target: KernelTarget,
+): Promise<QueuedBuild | undefined> {
+  const signs = await runDkmsSigning(inv, o.kernel, t);
+  return planDkmsBuild(
+    inv,
+    { target, t },
+    { module: o.module, version: o.version, signs, added: false, unbuilt: true },
+  );
+}
