@@ -14,9 +14,10 @@ export const entryPoint = 'src/cli/main.ts';
 export const metafilePath = path.join(distDir, 'meta.json');
 /**
  * Files the code reads beside itself with `new URL('./name', import.meta.url)` (source-spec.ts): once
- * bundled, that URL is the chunk's, and every chunk is in dist/.
+ * bundled, that URL is the chunk's, and every chunk is in dist/. The single executable carries them as
+ * assets instead (scripts/sea.ts).
  */
-const resources = ['src/package/rpm/kmod-build.sh', 'src/package/rpm/source.spec.in'];
+export const shippedFiles = ['src/package/rpm/kmod-build.sh', 'src/package/rpm/source.spec.in'];
 /** Inputs of the bundle besides src/. */
 const buildInputs = ['package.json', 'scripts/bundle.ts'];
 
@@ -45,7 +46,7 @@ export async function buildBundle({ clean }: { clean: boolean }): Promise<void> 
   });
   if (clean) await rm(distDir, { recursive: true, force: true });
   await mkdir(distDir, { recursive: true });
-  for (const resource of resources)
+  for (const resource of shippedFiles)
     await writeWhole(path.join(distDir, path.basename(resource)), await readFile(path.join(root, resource)));
   const entry = path.join(distDir, 'main.js');
   const ordered = [

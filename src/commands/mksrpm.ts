@@ -8,13 +8,12 @@ import { planLicense } from '../package/package-info.ts';
 import {
   checkRpmRelease,
   kmodBuildScriptName,
-  kmodBuildScriptUrl,
   planSourceSpec,
   planSourceTarballName,
   planSpecFileName,
   planSrpmFileName,
   sourceSpecTemplateName,
-  sourceSpecTemplateUrl,
+  readShippedFile,
   srpmOnlyMacro,
 } from '../package/rpm/source-spec.ts';
 import { planReproducibleMacros } from '../package/rpm/rpmbuild.ts';
@@ -78,21 +77,6 @@ async function readSourceFacts(dir: string): Promise<SourceFacts> {
 /** A basic-regex-safe copy of a file name for tar's --transform. */
 function escapeBre(value: string): string {
   return value.replace(/[.[\]*^$\\|]/g, '\\$&');
-}
-
-/**
- * Reads a file that ships beside the spec generator (kmod-build.sh, source.spec.in); a build that did not
- * copy it is broken.
- */
-async function readShippedFile(url: URL, name: string): Promise<string> {
-  try {
-    return await readFile(url, 'utf8');
-  } catch (error) {
-    if (!isErrno(error, 'ENOENT')) throw error;
-    throw new KmodError('COMMAND_FAILED', `kmodforge is incomplete: ${url.pathname} is missing`, {
-      hint: `${name} must be installed beside source-spec.js`,
-    });
-  }
 }
 
 /**
@@ -178,12 +162,12 @@ export async function makeSourceRpm(ctx: LockedContext, options: MksrpmOptions):
     const conf = path.join(sources, 'dkms.conf');
     await copyFile(confPath, conf);
     const helper = path.join(sources, kmodBuildScriptName);
-    await writeFile(helper, await readShippedFile(kmodBuildScriptUrl, kmodBuildScriptName));
+    await writeFile(helper, await readShippedFile(kmodBuildScriptName));
     await chmod(helper, 0o755);
     await chmod(conf, 0o644);
     await chmod(tarball, 0o644);
     const spec = path.join(specs, planSpecFileName(specInput));
-    const template = await readShippedFile(sourceSpecTemplateUrl, sourceSpecTemplateName);
+    const template = await readShippedFile(sourceSpecTemplateName);
     await writeFile(spec, planSourceSpec(specInput, template));
     for (const file of [tarball, conf, helper, spec]) await utimes(file, date, date);
 

@@ -11,7 +11,9 @@
  *
  * The spec's text is source.spec.in, beside this module; the values filled into it are escaped here.
  */
-import { KmodError } from '../../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { getAsset, isSea } from 'node:sea';
+import { KmodError, isErrno } from '../../errors.ts';
 import { planRpmIdentity, rpmSafe } from '../naming.ts';
 import { formatChangelogDate } from '../package-info.ts';
 
@@ -24,6 +26,26 @@ export const sourceSpecTemplateName = 'source.spec.in';
 
 /** The spec's text with `{{name}}` placeholders, beside this module as kmod-build.sh is. */
 export const sourceSpecTemplateUrl = new URL(`./${sourceSpecTemplateName}`, import.meta.url);
+
+/**
+ * The text of a file shipped with this module. The single executable carries it as an asset
+ * (scripts/sea.ts), since nothing may have to be found beside it; elsewhere it is the file beside this
+ * module (src/, or dist/, where scripts/bundle.ts copies it).
+ */
+export async function readShippedFile(
+  name: typeof kmodBuildScriptName | typeof sourceSpecTemplateName,
+): Promise<string> {
+  if (isSea()) return getAsset(name, 'utf8');
+  const url = new URL(`./${name}`, import.meta.url);
+  try {
+    return await readFile(url, 'utf8');
+  } catch (error) {
+    if (!isErrno(error, 'ENOENT')) throw error;
+    throw new KmodError('COMMAND_FAILED', `kmodforge is incomplete: ${url.pathname} is missing`, {
+      hint: `${name} must be installed beside source-spec.js`,
+    });
+  }
+}
 
 /** Defined on the command line by `kmodforge mksrpm` so that parsing the spec there plans no packages. */
 export const srpmOnlyMacro = '_kmf_srpm_only';
