@@ -27,6 +27,20 @@ export default defineConfig({
           hookTimeout: 600_000,
         },
       },
+      ...(process.env['KMODFORGE_SYSTEM_TESTS'] === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'system',
+                include: ['test/system/**/*.test.ts'],
+                testTimeout: 900_000,
+                hookTimeout: 900_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job: build and install the example module (examples/hello) for every installed kernel into a
-# throwaway root, print its status, and write its .rpm and .deb packages. Installs what it needs first: make and a compiler, kernel headers when there
+# throwaway root, print its status, and write its .rpm and .deb packages; then kmodforge's own .deb, which
+# installs it as the system's dkms. Installs what it needs first: make and a compiler, kernel headers when there
 # are none, and kmodforge's own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deps=(make gcc libc6-dev kmod patch binutils openssl xz-utils zstd rpm)
+deps=(make gcc libc6-dev kmod patch binutils openssl xz-utils zstd rpm dpkg-dev)
 compgen -G '/lib/modules/*/build/include' >/dev/null || deps+=(linux-headers-amd64)
 bash scripts/apt-deps.sh "${deps[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -32,3 +33,6 @@ find "$root/lib/modules" -name '*.ko*' | sort
 ./bin/kmodforge.js --root "$root" mkdeb hello/1.0 --all-kernels --out "$root/packages"
 ./bin/kmodforge.js --root "$root" mkdeb hello/1.0 --source --out "$root/packages"
 echo "The throwaway root is $root"
+
+# kmodforge itself as a system package: one executable (Node and the CLI), the dkms command, the hooks.
+npm run --silent deb
