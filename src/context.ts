@@ -7,10 +7,38 @@ import { readFrameworkConf, type FrameworkConf } from './config/framework-conf.t
 import { resolvePaths, underRoot, type PathOptions, type Paths } from './paths.ts';
 import { planSigningSettings, type SigningSettings } from './sign/sign-settings.ts';
 
+/** dkms.conf's scripts, by directive. */
+export type ScriptKind =
+  'POST_ADD' | 'PRE_BUILD' | 'POST_BUILD' | 'PRE_INSTALL' | 'POST_INSTALL' | 'POST_REMOVE';
+
+/** A dkms.conf script that ran, or was skipped for not being executable: what each front end says of it. */
+export interface ScriptEvent {
+  type: 'script';
+  kind: ScriptKind;
+  module: string;
+  version: string;
+  /** The kernel it ran for; undefined for POST_ADD. */
+  kernel: string | undefined;
+  arch: string | undefined;
+  /** As dkms.conf gives it (a path relative to the source or build directory, and its arguments). */
+  script: string;
+  /** The executable it names. */
+  path: string;
+  /** False when the file is not executable, and so was not run (dkms warns and goes on). */
+  ran: boolean;
+  /** The shell's status: its exit code, 128 + a signal's number; 0 when it did not run. */
+  exitStatus: number;
+  stdout: string;
+  stderr: string;
+  /** Both streams as they interleaved, as a terminal would have shown them. */
+  output: string;
+}
+
 /** Progress and warnings from the core; the CLI renders them as text or NDJSON. */
 export type KmodEvent =
   | { type: 'warning'; message: string }
   | { type: 'info'; message: string }
+  | ScriptEvent
   | {
       type: 'build-start';
       module: string;
@@ -49,6 +77,8 @@ export interface Context {
   jobs: number;
   /** --no-cache: builds compile even when the build cache has their result (and store the new one). */
   noCache: boolean;
+  /** The .config every kernel of this command is read with, instead of its own (dkms's --config). */
+  kernelConfig: string | undefined;
   emit: (event: KmodEvent) => void;
   /**
    * Test seam for the crash-safety tests: SIGKILL this process right after the transaction step with this
@@ -72,6 +102,7 @@ export interface ContextOptions extends PathOptions {
   killAfterOp?: number | undefined;
   requireSignature?: boolean | undefined;
   noCache?: boolean | undefined;
+  kernelConfig?: string | undefined;
   /**
    * framework.conf settings that the files override: dkms takes these from its environment (the `dkms`
    * front end passes them), and framework.conf's assignments win over them.
@@ -114,6 +145,7 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
     runningKernel: os.release(),
     jobs: options.jobs ?? config.jobs ?? parallelJobs ?? options.makeflagsJobs ?? os.availableParallelism(),
     noCache: options.noCache === true,
+    kernelConfig: options.kernelConfig,
     emit: options.emit ?? (() => undefined),
     killAfterOp: options.killAfterOp,
     kernels: new Map(),
@@ -125,7 +157,7 @@ export async function createContext(options: ContextOptions = {}): Promise<Conte
 export function readContextKernel(ctx: Context, release: string): Promise<KernelInfo> {
   let kernel = ctx.kernels.get(release);
   if (kernel === undefined) {
-    kernel = readKernel(ctx.paths, release, ctx.config.flavorRules);
+    kernel = readKernel(ctx.paths, release, ctx.config.flavorRules, ctx.kernelConfig);
     ctx.kernels.set(release, kernel);
   }
   return kernel;

@@ -26,6 +26,11 @@ export interface BuildResult {
 export interface RunBuildOptions {
   /** The build cache to restore from and store in (build-cache.ts); none: always compile, store nothing. */
   cache?: BuildCacheSettings | undefined;
+  /**
+   * PRE_BUILD and POST_BUILD as dkms 3.0.10 runs them: their status is ignored, and a build that has them
+   * is compiled, never restored from the cache, so that they run (the `dkms` front end).
+   */
+  dkmsScripts?: boolean | undefined;
 }
 
 export interface BuildMeta {
@@ -44,30 +49,43 @@ export interface BuildMeta {
   cache?: { key: string; restored: boolean };
 }
 
-/** dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split. */
+/**
+ * dkms's run_build_script for PRE_BUILD/POST_BUILD: a path relative to the build directory, word-split,
+ * reported as a `script` event. A failure fails the build, unless `ignoreStatus` (dkms 3.0.10 goes on).
+ */
 async function runBuildScript(
   plan: BuildPlan,
   kind: 'PRE_BUILD' | 'POST_BUILD',
   script: string,
   emit: (e: KmodEvent) => void,
+  ignoreStatus: boolean,
 ): Promise<void> {
   const executable = path.join(plan.buildDir, script.split(' ')[0] ?? '');
+  const event = {
+    type: 'script' as const,
+    kind,
+    module: plan.module,
+    version: plan.version,
+    kernel: plan.kernel.release,
+    arch: plan.arch,
+    script,
+    path: executable,
+  };
   try {
     await access(executable, constants.X_OK);
   } catch {
-    emit({
-      type: 'warning',
-      message: `The ${kind.toLowerCase()} script ${executable} is not executable; not running it.`,
-    });
+    emit({ ...event, ran: false, exitStatus: 0, stdout: '', stderr: '', output: '' });
     return;
   }
   const result = await runLoggedBash(plan, `${kind} script`, script, `exec ./${script}`, scriptTimeoutMs);
-  if (result.exitCode !== 0 || result.timedOut) {
+  const exitStatus = shellExitStatus(result);
+  emit({ ...event, ran: true, exitStatus, stdout: result.stdout, stderr: result.stderr, output: result.all });
+  if ((result.exitCode !== 0 || result.timedOut) && !ignoreStatus) {
     throw failure(
       plan,
       'BUILD_FAILED',
       `the ${kind} script ${script} failed (${describeEnd(result, scriptTimeoutMs)})\n${planErrorExcerpt(result.all)}`,
-      { kind: 'script', script: kind, exitStatus: shellExitStatus(result) },
+      { kind: 'script', script: kind, exitStatus },
     );
   }
 }
@@ -137,7 +155,10 @@ export async function runBuild(
       );
   }
   // The key covers the source after patches. A hit skips PRE_BUILD, make, POST_BUILD and the finishing.
-  const cache = await lookupCachedBuild(plan, options.cache, emit);
+  const { preBuild, postBuild } = plan.conf.scripts;
+  const dkmsScripts = options.dkmsScripts === true;
+  const cacheable = !dkmsScripts || (preBuild === undefined && postBuild === undefined);
+  const cache = cacheable ? await lookupCachedBuild(plan, options.cache, emit) : undefined;
   if (cache?.restored !== undefined) {
     step(`restored from the build cache ${cache.key}`);
     return stageResult(plan, cache.restored.finished, {
@@ -145,11 +166,12 @@ export async function runBuild(
       step,
       emit,
       cache: { key: cache.key, restored: true },
+      dkmsScripts,
     });
   }
-  if (plan.conf.scripts.preBuild !== undefined) {
+  if (preBuild !== undefined) {
     step('running PRE_BUILD');
-    await runBuildScript(plan, 'PRE_BUILD', plan.conf.scripts.preBuild, emit);
+    await runBuildScript(plan, 'PRE_BUILD', preBuild, emit, dkmsScripts);
   }
 
   step(plan.makeCommand);
@@ -182,7 +204,7 @@ export async function runBuild(
 
   const finished = await finishModules(plan, step, emit);
   const cacheRecord = cache === undefined ? undefined : { key: cache.key, restored: false };
-  const result = await stageResult(plan, finished, { started, step, emit, cache: cacheRecord });
+  const result = await stageResult(plan, finished, { started, step, emit, cache: cacheRecord, dkmsScripts });
   if (cache !== undefined)
     await storeCachedBuild(cache.settings, cache.key, plan, finished, result.seconds, emit);
   return result;
@@ -193,6 +215,7 @@ interface StageRun {
   step: (name: string) => void;
   emit: (e: KmodEvent) => void;
   cache: BuildResult['cache'];
+  dkmsScripts: boolean;
 }
 
 /**
@@ -224,7 +247,7 @@ async function stageResult(
     if (await exists(symvers)) await cp(symvers, path.join(moduleDir, 'Module.symvers'));
     if (plan.conf.scripts.postBuild !== undefined && run.cache?.restored !== true) {
       step('running POST_BUILD');
-      await runBuildScript(plan, 'POST_BUILD', plan.conf.scripts.postBuild, emit);
+      await runBuildScript(plan, 'POST_BUILD', plan.conf.scripts.postBuild, emit, run.dkmsScripts);
     }
     await cp(plan.logFile, path.join(staging, 'log', 'make.log'));
     const seconds = (performance.now() - started) / 1000;

@@ -61,6 +61,7 @@ export function planProgress(state: ProgressState, event: KmodEvent, nowMs: numb
       };
     case 'info':
     case 'warning':
+    case 'script':
       return state;
   }
 }

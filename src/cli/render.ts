@@ -25,6 +25,21 @@ export function formatEvent(
       return { to: 'err', text: `${createColors(color).yellow('Warning:')} ${event.message}\n` };
     case 'info':
       return { to: 'out', text: `${event.message}\n` };
+    case 'script': {
+      const name = event.kind.toLowerCase();
+      if (!event.ran)
+        return {
+          to: 'err',
+          text: `${createColors(color).yellow('Warning:')} The ${name} script ${event.path} is not executable; not running it.\n`,
+        };
+      // A build's scripts run beside other builds: their output is in make.log, as the rest of the build's.
+      if (event.kind === 'PRE_BUILD' || event.kind === 'POST_BUILD') return undefined;
+      const output = event.output.trimEnd();
+      return {
+        to: 'out',
+        text: `Running the ${name} script: ${event.script}\n${output === '' ? '' : `${output}\n`}`,
+      };
+    }
     case 'build-start':
       if (!options.verbose) return undefined;
       return {

@@ -45,6 +45,8 @@ export interface BuildRequest {
   directives: readonly DirectiveOverride[];
   /** BUILD_DEPENDS are not checked (install --force, which does not rebuild). */
   skipDependencyCheck?: boolean;
+  /** PRE_BUILD and POST_BUILD run as dkms 3.0.10 runs them (see RunBuildOptions.dkmsScripts). */
+  dkmsScripts?: boolean | undefined;
 }
 
 export function noHeadersError(ctx: Context, kernel: string): KmodError {
@@ -217,7 +219,10 @@ export async function buildOne(
     });
     const started = performance.now();
     try {
-      const result = await runBuild(prepared.plan, ctx.emit, { cache: planBuildCacheSettings(ctx) });
+      const result = await runBuild(prepared.plan, ctx.emit, {
+        cache: planBuildCacheSettings(ctx),
+        dkmsScripts: request.dkmsScripts,
+      });
       const cached = result.cache?.restored === true;
       ctx.emit({ type: 'build-done', ...base, ok: true, seconds: result.seconds, cached });
       return { ...base, status: 'built', seconds: result.seconds, error: undefined, result };
@@ -242,6 +247,7 @@ export interface BuildModuleOptions {
   directives: readonly DirectiveOverride[];
   /** The jobs these builds run on (default: a jobserver with the context's budget). */
   slots?: JobSlots | undefined;
+  dkmsScripts?: boolean | undefined;
 }
 
 /**

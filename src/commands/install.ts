@@ -26,6 +26,7 @@ import type { CommandPlan } from './command-plan.ts';
 import { compressionSuffix } from '../build/postprocess.ts';
 import { stageModules } from '../install/stage.ts';
 import { runModuleScript } from './module-scripts.ts';
+import { planModprobeKernels, runModprobeOnInstall } from '../install/modprobe.ts';
 import { isDir } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
 
@@ -54,6 +55,16 @@ export interface InstallOptions {
   destDir?: string | undefined;
   /** The jobs the builds this install needs run on (default: a jobserver with the context's budget). */
   slots?: JobSlots | undefined;
+  /** PRE_BUILD and POST_BUILD of the builds this install needs run as dkms 3.0.10 runs them. */
+  dkmsScripts?: boolean | undefined;
+  /**
+   * dkms 3.0.10's version check, decided by the caller (the `dkms` front end) instead of kmodforge's: the
+   * modules it refused, by `<kernel>/<arch>`, are left out and the kernel is marked installed all the same,
+   * as dkms does; PRE_INSTALL runs only when the first module was not refused.
+   */
+  dkmsRefused?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
+  /** Load the new modules of the running kernel once installed (dkms's modprobe_on_install). */
+  modprobe?: boolean | undefined;
 }
 
 /** One kernel's install, read and planned: its outcome, the transaction's ops, and its scripts. */
@@ -128,6 +139,7 @@ async function prepareInstall(
   const { conf } = await readRegisteredConf(ctx, module, version, target, { directives: options.directives });
   const moduleDir = tree.builtModules(ctx.paths, { module, version, kernel, arch });
   const builtFiles = new Map<string, string>();
+  const refused = options.dkmsRefused?.get(`${kernel}/${arch}`) ?? new Set<string>();
   for (const record of conf.modules) {
     const file = await findModuleFile(moduleDir, record.destName);
     if (file === undefined)
@@ -135,13 +147,17 @@ async function prepareInstall(
         'BUILT_MODULE_MISSING',
         `${record.destName}.ko is missing from ${moduleDir}; rebuild with --force`,
       );
+    if (refused.has(record.destName)) continue;
     builtFiles.set(record.destName, file);
-    if (!options.force) await checkVersionSanity(ctx, kernel, record.destName, file);
+    if (!options.force && options.dkmsRefused === undefined)
+      await checkVersionSanity(ctx, kernel, record.destName, file);
   }
-  await beforeTreeRead?.(conf);
+  const first = conf.modules[0]?.destName;
+  if (first === undefined || !refused.has(first)) await beforeTreeRead?.(conf);
   const originals = new Map<string, OriginalModule>();
   if (linkedVersion === undefined) {
     for (const record of conf.modules) {
+      if (refused.has(record.destName)) continue;
       const original = await findOriginalModule(kernelTree, record.destName, record.destLocation);
       if (original.kind === 'ambiguous') {
         ctx.emit({
@@ -157,9 +173,9 @@ async function prepareInstall(
     const previous = await readRegisteredConf(ctx, module, linkedVersion, target).catch(() => undefined);
     if (previous !== undefined) staleFiles = await readInstalledFiles(ctx.paths, previous.conf, kernel);
   }
-  const dests = conf.modules.map((r) =>
-    path.join(kernelTree, r.destLocation, path.basename(builtFiles.get(r.destName) ?? '')),
-  );
+  const dests = conf.modules
+    .filter((r) => builtFiles.has(r.destName))
+    .map((r) => path.join(kernelTree, r.destLocation, path.basename(builtFiles.get(r.destName) ?? '')));
   const facts: InstallFacts = {
     module,
     version,
@@ -284,6 +300,11 @@ export async function installModule(ctx: LockedContext, options: InstallOptions)
         arch: p.arch,
       });
     }
+  }
+  if (options.modprobe === true) {
+    const installed = prepared.map((p) => p.outcome.kernel);
+    if (planModprobeKernels(installed, ctx.runningKernel, ctx.paths.root).length > 0)
+      await runModprobeOnInstall();
   }
   return outcomes;
 }

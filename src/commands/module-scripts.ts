@@ -1,17 +1,18 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import type { Context } from '../context.ts';
+import type { Context, ScriptKind } from '../context.ts';
+import { shellExitStatus } from '../build/build-steps.ts';
 import { baseEnv, describeEnd, runCommand } from '../exec/run.ts';
 import { tree } from '../state/tree.ts';
 
-export type SourceScriptKind = 'POST_ADD' | 'PRE_INSTALL' | 'POST_INSTALL' | 'POST_REMOVE';
+export type SourceScriptKind = Exclude<ScriptKind, 'PRE_BUILD' | 'POST_BUILD'>;
 
 const scriptTimeoutMs = 30 * 60 * 1000;
 
 /**
  * Runs POST_ADD/PRE_INSTALL/POST_INSTALL/POST_REMOVE as dkms's run_build_script does: the path is relative
- * to the module's source, run from there, word-split. Not executable: a warning and status 0. Returns the
- * script's exit status; its output is shown as it would be by dkms.
+ * to the module's source, run from there, word-split. Not executable: not run, status 0. Returns the
+ * script's exit status; the run (its two streams apart) is a `script` event, and a failure also a warning.
  */
 export async function runModuleScript(
   ctx: Context,
@@ -28,16 +29,22 @@ export async function runModuleScript(
 ): Promise<number> {
   const dir = options.sourceDir ?? tree.sourceLink(ctx.paths, options.module, options.version);
   const executable = path.join(dir, options.script.split(' ')[0] ?? '');
+  const event = {
+    type: 'script' as const,
+    kind: options.kind,
+    module: options.module,
+    version: options.version,
+    kernel: options.kernel,
+    arch: options.arch,
+    script: options.script,
+    path: executable,
+  };
   try {
     await access(executable, constants.X_OK);
   } catch {
-    ctx.emit({
-      type: 'warning',
-      message: `The ${options.kind.toLowerCase()} script ${executable} is not executable; not running it.`,
-    });
+    ctx.emit({ ...event, ran: false, exitStatus: 0, stdout: '', stderr: '', output: '' });
     return 0;
   }
-  ctx.emit({ type: 'info', message: `Running the ${options.kind.toLowerCase()} script: ${options.script}` });
   const env = baseEnv({
     ...(options.kernel === undefined ? {} : { kernelver: options.kernel }),
     ...(options.arch === undefined ? {} : { arch: options.arch }),
@@ -52,13 +59,21 @@ export async function runModuleScript(
       timeoutMs: scriptTimeoutMs,
     },
   );
-  const output = result.all.trimEnd();
-  if (output !== '') ctx.emit({ type: 'info', message: output });
-  if (result.exitCode !== 0) {
+  // Killed or timed out, it has no status of its own: the shell's, as dkms would see it.
+  const exitStatus = result.timedOut ? 1 : shellExitStatus(result);
+  ctx.emit({
+    ...event,
+    ran: true,
+    exitStatus,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    output: result.all,
+  });
+  if (exitStatus !== 0) {
     ctx.emit({
       type: 'warning',
       message: `The ${options.kind.toLowerCase()} script ${options.script} failed (${describeEnd(result, scriptTimeoutMs)}).`,
     });
   }
-  return result.exitCode ?? 1;
+  return exitStatus;
 }

@@ -46,13 +46,18 @@ async function headersIn(dir: string): Promise<string | undefined> {
   return (await isDir(path.join(dir, 'include'))) ? dir : undefined;
 }
 
-/** Reads the kernel's .config (or include/config/auto.conf, or /boot/config-<K>) into facts. */
+/**
+ * Reads the kernel's .config (or include/config/auto.conf, or /boot/config-<K>) into facts; a file given
+ * instead (dkms's --config) comes first.
+ */
 export async function readKernelConfig(
   root: string,
   release: string,
   headersDir: string | undefined,
+  configFile?: string,
 ): Promise<KernelConfigFacts | undefined> {
   const candidates = [
+    ...(configFile === undefined ? [] : [configFile]),
     ...(headersDir === undefined
       ? []
       : [path.join(headersDir, '.config'), path.join(headersDir, 'include/config/auto.conf')]),
@@ -150,6 +155,8 @@ export async function readKernel(
   paths: Paths,
   release: string,
   rules: readonly FlavorRule[] = [],
+  /** A .config to read instead of the kernel's own (dkms's --config). */
+  configFile?: string,
 ): Promise<KernelInfo> {
   let headersDir: string | undefined;
   let sourceDir: string | undefined;
@@ -166,6 +173,6 @@ export async function readKernel(
     modulesDir: path.join(paths.installTree, release),
     headersDir,
     sourceDir,
-    config: await readKernelConfig(paths.root, release, headersDir),
+    config: await readKernelConfig(paths.root, release, headersDir, configFile),
   };
 }

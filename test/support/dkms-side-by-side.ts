@@ -88,6 +88,8 @@ export async function runFrontEnd(root: TestRoot, args: readonly string[]): Prom
       isRoot: process.getuid?.() === 0,
       runningKernel: os.release(),
       machine: os.machine(),
+      // The real dkms is a child of this process: its $PPID, which --rpm_safe_upgrade's lock names.
+      parentPid: process.pid,
     }),
   );
   return normalizeSide(run, root.root);

@@ -15,7 +15,18 @@ export interface DkmsInvocation {
   events: KmodEvent[];
   /** `id -u` is 0. */
   isRoot: boolean;
+  /** dkms's environment, which the commands it runs itself (rpm) inherit, and where TMPDIR comes from. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** `$PPID`: the process that ran dkms, whose own parent names --rpm_safe_upgrade's lock. */
+  parentPid: number;
+  /** dkms's $parallel_jobs as its make line shows it: -j, else the environment's, else nproc; 0 is none. */
+  parallelJobs: string;
 }
 
 /** The framework.conf settings dkms 3.0.10 takes from its environment when framework.conf leaves them unset. */
 export const dkmsEnvironmentSettings = ['sign_file', 'mok_signing_key', 'mok_certificate'] as const;
+
+/** The environment of a command dkms runs itself: dkms's own, inherited whole. */
+export function dkmsChildEnv(env: DkmsInvocation['env']): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [[k, v]])));
+}

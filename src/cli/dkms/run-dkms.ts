@@ -1,4 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createContext, type KmodEvent } from '../../context.ts';
 import { KmodError, internalErrorExitCode } from '../../errors.ts';
@@ -26,6 +27,11 @@ export interface DkmsHost {
   isRoot: boolean;
   runningKernel: string;
   machine: string;
+  /**
+   * `$PPID`, when dkms's parent is not this process's: a test that runs the front end in-process gives its
+   * own pid, the parent of the dkms it runs beside it, so both find the same --rpm_safe_upgrade lock.
+   */
+  parentPid?: number | undefined;
 }
 
 /** What a bare argument names, as dkms tests it with `-f` and `-d`. */
@@ -84,11 +90,31 @@ export async function runDkms(argv: readonly string[], host: DkmsHost): Promise<
           return value === undefined ? [] : [[name, value]];
         }),
       ),
+      kernelConfig:
+        parsed.args.kernelConfig === undefined ? undefined : path.resolve(parsed.args.kernelConfig),
       emit: (event) => events.push(event),
     });
     const args = await applyDkmsDefaults(parsed.args, action, host, ctx.paths);
-    const inv: DkmsInvocation = { args, program: host.program, io, ctx, events, isRoot: host.isRoot };
+    const inv: DkmsInvocation = {
+      args,
+      program: host.program,
+      io,
+      ctx,
+      events,
+      isRoot: host.isRoot,
+      env: host.env,
+      parentPid: host.parentPid ?? process.ppid,
+      parallelJobs: planDkmsParallelJobs(
+        parsed.args.jobs ?? host.env['parallel_jobs'],
+        os.availableParallelism(),
+      ),
+    };
     await checkPreflight(inv, action, entry.preflight);
+    // remove_module's first step, before any kernel's uninstall.
+    if (action === 'remove' && args.rpmSafeUpgrade) {
+      const { cancelRemoveForRpmUpgrade } = await import('./rpm-safe-upgrade.ts');
+      if (await cancelRemoveForRpmUpgrade(inv)) return 0;
+    }
     const run = await entry.load();
     return await run(inv);
   } catch (error) {
@@ -104,6 +130,15 @@ export async function runDkms(argv: readonly string[], host: DkmsHost): Promise<
     );
     return internalErrorExitCode;
   }
+}
+
+/**
+ * $parallel_jobs as dkms puts it in its make line: `${parallel_jobs:-$(nproc)}`, and 0 as none (`make -j`).
+ * Pure.
+ */
+export function planDkmsParallelJobs(given: string | undefined, cpus: number): string {
+  if (given === undefined || given === '') return String(cpus);
+  return given === '0' ? '' : given;
 }
 
 /** dkms's -j: a count of jobs; 0 means no limit, which kmodforge's budget has no word for but "many". */

@@ -215,6 +215,45 @@ describe('dkms add', () => {
       expect: says(0, 'DIRECTIVE: AUTOINSTALL="no"'),
     },
     {
+      name: 'a deprecated directive, in the source tree: read once',
+      setup: sourceWithConf(
+        'kmf-dep-1.0',
+        simpleConf([
+          'PACKAGE_NAME=kmf-dep',
+          'PACKAGE_VERSION=1.0',
+          'BUILT_MODULE_NAME[0]=kmf_simple',
+          'DEST_MODULE_LOCATION[0]=/updates',
+          'REMAKE_INITRD=yes',
+          'MODULES_CONF[0]="options kmf_simple x=1"',
+        ]),
+      ),
+      args: ['add', 'kmf-dep/1.0', '--directive', 'AUTOINSTALL=no'],
+      expect: ok(0),
+    },
+    {
+      name: 'a deprecated directive, as a source directory: read twice (before and after the copy)',
+      setup: async (root) => {
+        const dir = path.join(root.root, 'srcs', 'kmf-dep');
+        await cp(path.join(fixtures, 'kmf-simple'), dir, { recursive: true });
+        await appendFile(path.join(dir, 'dkms.conf'), 'REMAKE_INITRD=yes\n');
+      },
+      args: ['add', '{root}/srcs/kmf-dep'],
+      expect: ok(0),
+    },
+    {
+      name: "POST_ADD writing to both streams, and failing: its status is add's",
+      setup: async (root) => {
+        const dir = path.join(root.root, 'srcs', 'kmf-fail');
+        await cp(path.join(fixtures, 'kmf-simple'), dir, { recursive: true });
+        await appendFile(path.join(dir, 'dkms.conf'), 'POST_ADD="fail.sh"\n');
+        await writeFile(path.join(dir, 'fail.sh'), '#!/bin/sh\necho out\necho err >&2\nexit 4\n', {
+          mode: 0o755,
+        });
+      },
+      args: ['add', '{root}/srcs/kmf-fail'],
+      expect: ok(4),
+    },
+    {
       name: '--force over an earlier copy',
       setup: async (root) =>
         cp(path.join(fixtures, 'kmf-simple'), path.join(root.sourceTree, 'kmf-simple-1.0'), {

@@ -240,3 +240,40 @@ describe('with modules to install', () => {
     { name: 'status after kernel_prerm', args: ['status'] },
   ]);
 });
+
+describe('with a dkms.conf dkms refuses', () => {
+  beforeAll(async () => {
+    for (const root of [sbs.dkms, sbs.kmodforge])
+      await cp(path.join(fixtures, 'kmf-simple'), path.join(root.sourceTree, 'kmf-badconf-1.0'), {
+        recursive: true,
+      });
+    for (const root of [sbs.dkms, sbs.kmodforge]) {
+      const conf = path.join(root.sourceTree, 'kmf-badconf-1.0', 'dkms.conf');
+      await writeFile(conf, (await readFile(conf, 'utf8')).replace('"kmf-simple"', '"kmf-badconf"'));
+    }
+    await addModule('kmf-badconf');
+    // Broken once added: a destination outside /kernel, /updates and /extra, a module name with .ko.
+    for (const root of [sbs.dkms, sbs.kmodforge]) {
+      const conf = path.join(root.sourceTree, 'kmf-badconf-1.0', 'dkms.conf');
+      await writeFile(
+        conf,
+        (await readFile(conf, 'utf8'))
+          .replace(/^DEST_MODULE_LOCATION.*$/m, 'DEST_MODULE_LOCATION[0]="/usr/lib"')
+          .replace(/^BUILT_MODULE_NAME.*$/m, 'BUILT_MODULE_NAME[0]="kmf_simple.ko"'),
+      );
+    }
+  });
+  for (const row of [
+    { name: 'autoinstall: its complaints, then Bad conf file', args: ['autoinstall', '-k', generic] },
+    {
+      name: 'autoinstall with -c: Bad conf file names it',
+      args: ['autoinstall', '-k', generic, '-c', '/nonexistent/dkms.conf'],
+    },
+  ])
+    it(row.name, async () => {
+      const { dkms, kmodforge } = await runRow(row);
+      expect(withoutDots(kmodforge)).toEqual(withoutDots(dkms));
+      expect(dkms.code).toBe(8);
+      expect(dkms.stderr).toMatch(/^dkms\.conf: Error! 'BUILT_MODULE_NAME' directive ends in/);
+    });
+});

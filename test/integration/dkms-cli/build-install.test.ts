@@ -6,12 +6,15 @@
  * takes seconds, so each is made once per side). The dots dkms prints every 3 seconds of a long step are
  * timing, not words: both sides' runs of dots after "..." are dropped before comparing.
  */
-import { cp, mkdir } from 'node:fs/promises';
+import { execFile as execFileCallback } from 'node:child_process';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedKernels } from '../../support/debian-dkms.ts';
 import { makeSideBySide, type SideBySide, type SideRun } from '../../support/dkms-side-by-side.ts';
 import {
+  arch,
   exists,
   fixtureDir,
   kernelOfFlavor,
@@ -20,6 +23,7 @@ import {
   type TestRoot,
 } from '../../support/test-root.ts';
 
+const execFile = promisify(execFileCallback);
 const kernels = installedKernels();
 const plain = kernelOfFlavor(kernels, 'amd64');
 const cloud = kernelOfFlavor(kernels, 'cloud-amd64');
@@ -66,6 +70,28 @@ async function addSources(root: TestRoot): Promise<void> {
   await mkdir(path.join(root.root, 'srcs'), { recursive: true });
   await cp(fixtureDir('kmf-multi'), path.join(root.root, 'srcs', 'kmf-multi'), { recursive: true });
   await cp(fixtureDir('kmf-simple'), path.join(root.root, 'srcs', 'kmf-simple'), { recursive: true });
+}
+
+/**
+ * A module in the root's source tree as <name>-1.0: kmf-simple's source (module kmf_simple) with dkms.conf
+ * lines added, and scripts of its own (a failing one, and one that is not executable).
+ */
+function moduleWith(name: string, lines: readonly string[]): (root: TestRoot) => Promise<void> {
+  return async (root) => {
+    const dir = path.join(root.sourceTree, `${name}-1.0`);
+    await cp(fixtureDir('kmf-simple'), dir, { recursive: true });
+    const conf = (await readFile(path.join(dir, 'dkms.conf'), 'utf8')).replace('kmf-simple', name);
+    await writeFile(path.join(dir, 'dkms.conf'), `${conf}${lines.map((l) => `${l}\n`).join('')}`);
+    await writeFile(path.join(dir, 'fail.sh'), '#!/bin/sh\necho "out $1"\necho "err $1" >&2\nexit 3\n', {
+      mode: 0o755,
+    });
+    await writeFile(path.join(dir, 'plain.sh'), '#!/bin/sh\necho never\n', { mode: 0o644 });
+  };
+}
+
+/** `modinfo -F <field>` of a file. */
+async function modinfo(field: string, file: string): Promise<string> {
+  return (await execFile('modinfo', ['-F', field, file])).stdout.trim();
 }
 
 let sbs: SideBySide;
@@ -180,6 +206,113 @@ describe('dkms install', () => {
         name: 'a source directory of an added module',
         args: ['install', '{root}/srcs/kmf-simple', '-k', cloud],
         expect: exitsWith(3),
+      },
+    ],
+  );
+});
+
+describe('dkms build and install: scripts, --directive, deprecated directives, -j, --config', () => {
+  table(
+    () => sbs,
+    [
+      {
+        name: 'PRE_BUILD and POST_BUILD: their text after the patches and after the signing',
+        args: ['build', 'kmf-scripts/1.0', '-k', plain],
+        setup: async (root) =>
+          cp(fixtureDir('kmf-scripts'), path.join(root.sourceTree, 'kmf-scripts-1.0'), { recursive: true }),
+        expect: (r) => {
+          expect(r.dkms.code).toBe(0);
+          expect(r.dkms.stdout).toContain('Running the pre_build script:');
+          expect(r.dkms.stdout).toContain('Running the post_build script:');
+        },
+      },
+      {
+        name: 'PRE_INSTALL and POST_INSTALL',
+        args: ['install', 'kmf-scripts/1.0', '-k', plain],
+        expect: (r) => {
+          expect(r.dkms.code).toBe(0);
+          expect(r.dkms.stdout).toContain('Running the pre_install script:');
+          expect(r.dkms.stdout).toContain('Running the post_install script:');
+        },
+      },
+      {
+        name: 'a failing PRE_BUILD (both streams), a POST_BUILD not executable, a deprecated directive, --directive',
+        setup: moduleWith('kmf-sc', [
+          'PRE_BUILD="fail.sh pre_build"',
+          'POST_BUILD="plain.sh"',
+          'PRE_INSTALL="fail.sh pre_install"',
+          'REMAKE_INITRD="yes"',
+        ]),
+        args: ['build', 'kmf-sc/1.0', '-k', cloud, '--directive', 'AUTOINSTALL=no'],
+        expect: (r) => {
+          expect(r.dkms.code).toBe(0);
+          expect(r.dkms.stderr).toContain('err pre_build');
+          expect(r.dkms.stderr).toContain('Deprecated feature: REMAKE_INITRD');
+          expect(r.dkms.stdout).toContain('DIRECTIVE: AUTOINSTALL="no"');
+        },
+      },
+      {
+        name: 'built already, with --directive: is_module_built reads dkms.conf first',
+        args: ['build', 'kmf-sc/1.0', '-k', cloud, '--directive', 'AUTOINSTALL=no'],
+        expect: exitsWith(0),
+      },
+      {
+        name: 'a failing PRE_INSTALL: exit 101',
+        args: ['install', 'kmf-sc/1.0', '-k', cloud, '--directive', 'AUTOINSTALL=no'],
+        expect: (r) => {
+          expect(r.dkms.code).toBe(101);
+          expect(r.dkms.stdout).toContain('out pre_install');
+        },
+      },
+      {
+        name: 'a failing PRE_INSTALL, with --force',
+        args: ['install', 'kmf-sc/1.0', '-k', cloud, '--force'],
+      },
+      {
+        name: '-j 0: make -j',
+        setup: moduleWith('kmf-sane', []),
+        args: ['build', 'kmf-sane/1.0', '-k', rt, '-j', '0'],
+        expect: (r) => {
+          expect(r.dkms.stdout).toContain(`make -j KERNELRELEASE=${rt}`);
+        },
+      },
+      {
+        name: 'the version check refuses the only module: the kernel is marked installed all the same',
+        setup: async (root) => {
+          const inTree = path.join(root.installTree, rt, 'kernel', 'drivers', 'misc');
+          await mkdir(inTree, { recursive: true });
+          await cp(root.builtKo('kmf-sane', '1.0', rt, 'kmf_simple'), path.join(inTree, 'kmf_simple.ko'));
+        },
+        args: ['install', 'kmf-sane/1.0', '-k', rt],
+        expect: (r) => {
+          expect(r.dkms.stderr).toContain('DKMS will not replace this module.');
+        },
+      },
+      {
+        name: 'status after the refusal',
+        args: ['status', 'kmf-sane'],
+        expect: (r) => {
+          expect(r.dkms.stdout).toContain(`kmf-sane/1.0, ${rt}, ${arch}: installed`);
+        },
+      },
+      {
+        name: '--config: the signing hash of the .config given',
+        setup: async (root) => {
+          await moduleWith('kmf-cfg', [])(root);
+          const config = await readFile(path.join('/lib/modules', plain, 'build', '.config'), 'utf8');
+          await writeFile(
+            path.join(root.root, 'kconfig'),
+            config.replace(/^CONFIG_MODULE_SIG_HASH=.*$/m, 'CONFIG_MODULE_SIG_HASH="sha384"'),
+          );
+        },
+        args: ['build', 'kmf-cfg/1.0', '-k', plain, '--config={root}/kconfig'],
+        expect: async (r) => {
+          expect(r.dkms.code).toBe(0);
+          for (const root of [sbs.dkms, sbs.kmodforge])
+            expect(await modinfo('sig_hashalgo', root.builtKo('kmf-cfg', '1.0', plain, 'kmf_simple'))).toBe(
+              'sha384',
+            );
+        },
       },
     ],
   );

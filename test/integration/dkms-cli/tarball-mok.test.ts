@@ -5,7 +5,7 @@
  * kmodforge's own commands on the other, so these rows test only the actions of this file.
  */
 import { execFile as execFileCallback } from 'node:child_process';
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,20 @@ async function placeSource(sbs: SideBySide): Promise<void> {
   for (const root of [sbs.dkms, sbs.kmodforge]) {
     await rm(path.join(root.sourceTree, 'kmf-simple-1.0'), { recursive: true, force: true });
     await copyFixture('kmf-simple', path.join(root.sourceTree, 'kmf-simple-1.0'));
+  }
+}
+
+/** Makes the registered dkms.conf one dkms refuses: a destination outside /kernel, /updates and /extra. */
+async function breakConf(sbs: SideBySide): Promise<void> {
+  for (const root of [sbs.dkms, sbs.kmodforge]) {
+    const conf = path.join(root.sourceTree, 'kmf-simple-1.0', 'dkms.conf');
+    await writeFile(
+      conf,
+      (await readFile(conf, 'utf8')).replace(
+        /^DEST_MODULE_LOCATION.*$/m,
+        'DEST_MODULE_LOCATION[0]="/usr/lib"',
+      ),
+    );
   }
 }
 
@@ -162,6 +176,26 @@ describe('mktarball', () => {
         name: '--archive in a directory that does not exist yet',
         args: ['mktarball', mv, '-k', `${k1}/${arch}`, '--archive', '{root}/out/y.tar.gz'],
         expect: same,
+      },
+      {
+        name: '--directive: a DIRECTIVE line each time dkms.conf is read',
+        args: ['mktarball', mv, '-k', k1, '--directive', 'AUTOINSTALL=yes', '--archive={root}/d.tar.gz'],
+        expect: same,
+      },
+      {
+        name: 'a dkms.conf dkms refuses: its complaints, then Bad conf file',
+        setup: breakConf,
+        args: ['mktarball', mv, '-k', k1],
+      },
+      {
+        name: 'a dkms.conf dkms refuses, given with -c: Bad conf file names it',
+        setup: breakConf,
+        args: ['mktarball', mv, '-k', k1, '-c', '{root}/usr/src/kmf-simple-1.0/dkms.conf'],
+      },
+      {
+        name: '-c that cannot be read',
+        setup: placeSource,
+        args: ['mktarball', mv, '-k', k1, '-c', '/nonexistent/dkms.conf'],
       },
       {
         name: '--archive where no directory can be made',
@@ -399,5 +433,65 @@ describe('generate_mok (dkms 3.1)', () => {
   it('dkms 3.0.10 takes generate_mok for a module name', async () => {
     const dkms = await sbs.runDkmsOnly('generate_mok');
     expect(dkms.stderr).toBe('Error! Unknown action specified: ""\n');
+  });
+});
+
+describe('ldtarball of a module with a POST_ADD', () => {
+  let sbs: SideBySide;
+  let work: string;
+  /** A dkms tarball (as mktarball --source-only writes it) of kmf-scripts whose POST_ADD is `postAdd`. */
+  const tarball = async (name: string, postAdd: string, mode: number): Promise<string> => {
+    const dir = path.join(work, name);
+    await mkdir(path.join(dir, 'dkms_main_tree'), { recursive: true });
+    await copyFixture('kmf-scripts', path.join(dir, 'dkms_source_tree'), {
+      'scripts/post_add.sh': () => postAdd,
+    });
+    await chmod(path.join(dir, 'dkms_source_tree', 'scripts', 'post_add.sh'), mode);
+    const file = path.join(work, `${name}.dkms.tar.gz`);
+    await execFile('tar', ['-C', dir, '-czf', file, '.']);
+    return file;
+  };
+  beforeAll(async () => {
+    work = await makeTempDir('kmf-sbs-postadd-');
+    sbs = await makeSideBySide({ kernels: [k1], signing: await makeSigningKeyPair(work) });
+  });
+  afterAll(async () => {
+    await sbs.cleanup();
+    await rm(work, { recursive: true, force: true });
+  });
+  /** Leaves neither side with kmf-scripts added or in its source tree. */
+  const clean = async (): Promise<void> => {
+    for (const root of [sbs.dkms, sbs.kmodforge])
+      for (const dir of [
+        path.join(root.dkmsTree, 'kmf-scripts'),
+        path.join(root.sourceTree, 'kmf-scripts-1.0'),
+      ])
+        await rm(dir, { recursive: true, force: true });
+  };
+
+  it('its output follows the symlink line', async () => {
+    await clean();
+    const file = await tarball('says', '#!/bin/sh\necho "post_add ran in $(basename $(pwd))"\n', 0o755);
+    const runs = await sbs.run('ldtarball', file);
+    expect(runs.kmodforge).toEqual(runs.dkms);
+    expect(runs.dkms.stdout).toMatch(
+      /-> <root>\/usr\/src\/kmf-scripts-1\.0\n\nRunning the post_add script:\npost_add ran in source\n$/,
+    );
+  });
+
+  it('a POST_ADD that fails: its status is the exit code', async () => {
+    await clean();
+    const file = await tarball('fails', '#!/bin/sh\necho failing\nexit 3\n', 0o755);
+    const runs = await sbs.run('ldtarball', file);
+    expect(runs.kmodforge).toEqual(runs.dkms);
+    expect(runs.dkms.code).toBe(3);
+  });
+
+  it('a POST_ADD that is not executable: a warning', async () => {
+    await clean();
+    const file = await tarball('plain', '#!/bin/sh\necho never\n', 0o644);
+    const runs = await sbs.run('ldtarball', file);
+    expect(runs.kmodforge).toEqual(runs.dkms);
+    expect(runs.dkms.stderr).toBe('Warning: The post_add script is not executable.\n');
   });
 });

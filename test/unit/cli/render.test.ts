@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asKmodError } from '../../../src/cli/render.ts';
+import { asKmodError, formatEvent } from '../../../src/cli/render.ts';
+import type { ScriptEvent, ScriptKind } from '../../../src/context.ts';
 import { KmodError } from '../../../src/errors.ts';
 
 const errno = (code: string, syscall: string, path: string): NodeJS.ErrnoException =>
@@ -22,5 +23,44 @@ describe('asKmodError', () => {
     expect(asKmodError(own)).toBe(own);
     expect(asKmodError(errno('ENOENT', 'open', '/x'))).toBeUndefined();
     expect(asKmodError(new Error('x'))).toBeUndefined();
+  });
+});
+
+describe('formatEvent: script runs, as kmodforge printed them before they were events', () => {
+  const run = (kind: ScriptKind, ran: boolean): ScriptEvent => ({
+    type: 'script',
+    kind,
+    module: 'm',
+    version: '1',
+    kernel: 'K',
+    arch: 'x86_64',
+    script: 'scripts/a.sh arg',
+    path: '/usr/src/m-1/scripts/a.sh',
+    ran,
+    exitStatus: 0,
+    stdout: 'out\n',
+    stderr: 'err\n',
+    output: 'out\nerr\n\n',
+  });
+  const options = { quiet: false, verbose: false };
+
+  it('a module script: its heading and both streams as they came, trimmed, on stdout', () => {
+    expect(formatEvent(options, false, run('POST_INSTALL', true))).toEqual({
+      to: 'out',
+      text: 'Running the post_install script: scripts/a.sh arg\nout\nerr\n',
+    });
+  });
+
+  it('one that is not executable: a warning naming the file', () => {
+    expect(formatEvent(options, false, run('POST_ADD', false))).toEqual({
+      to: 'err',
+      text: 'Warning: The post_add script /usr/src/m-1/scripts/a.sh is not executable; not running it.\n',
+    });
+  });
+
+  it("a build's scripts: nothing (their output is in make.log), but for the warning", () => {
+    expect(formatEvent(options, false, run('PRE_BUILD', true))).toBeUndefined();
+    expect(formatEvent(options, false, run('POST_BUILD', false))?.to).toBe('err');
+    expect(formatEvent({ quiet: true, verbose: false }, false, run('POST_ADD', true))).toBeUndefined();
   });
 });

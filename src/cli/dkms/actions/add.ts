@@ -1,21 +1,18 @@
-import { access, constants, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { addModule } from '../../../commands/add.ts';
 import type { ModuleSpec } from '../../../commands/module-arg.ts';
 import { withMutation } from '../../../commands/mutation.ts';
 import { parseDirectiveOverride } from '../../../conf/directive-override.ts';
-import type { RawDirectives } from '../../../conf/directives.ts';
-import { evaluateConf } from '../../../conf/evaluate.ts';
-import { planConfVariables, planOverrideFiles, readConfText } from '../../../conf/read.ts';
-import { readContextKernel } from '../../../context.ts';
 import { KmodError } from '../../../errors.ts';
 import type { KernelTarget } from '../../../kernel/target.ts';
 import { exists, isDir } from '../../../state/fs.ts';
 import { isAdded } from '../../../state/read-state.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
+import { readDkmsConf } from '../read-dkms-conf.ts';
+import { writeRpmSafeUpgradeLock } from '../rpm-safe-upgrade.ts';
 import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
-import { formatBadConf, formatDirectiveEcho, planDkmsConfErrors } from '../text/add-conf-errors.ts';
 
 /**
  * dkms add (add_module): from an archive as ldtarball, from a source tree (copied to <sourcetree>/M-V, as
@@ -61,6 +58,7 @@ export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
         '       add -m <module> -v <module-version>',
       ].join('\n'),
     );
+  await writeRpmSafeUpgradeLock(inv, module, version);
   if (await isAdded(ctx.paths, module, version))
     throw new KmodError(
       'ALREADY_ADDED',
@@ -75,7 +73,8 @@ export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
   const conf = args.conf ?? path.join(sourceDir, 'dkms.conf');
   // The source is copied by addModule, under the lock: until then its dkms.conf is the one copied from.
   const readFrom = args.conf ?? path.join(copyFrom ?? sourceDir, 'dkms.conf');
-  await readDkmsConf(inv, readFrom, conf, target, { module, version });
+  // dkms reads the copy, by the name `conf`: the deprecation warnings name it.
+  await readDkmsConf(inv, readFrom, conf, target, { module, version }, conf);
   const spec: ModuleSpec =
     copyFrom === undefined ? { kind: 'registered', module, version } : { kind: 'source', dir: copyFrom };
   const from = inv.events.length;
@@ -85,7 +84,7 @@ export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
   io.out(`Creating symlink ${ctx.paths.dkmsTree}/${module}/${version}/source -> ${result.sourceDir}\n`);
   // add_module ends with run_build_script: POST_ADD's status is dkms's.
   let status = 0;
-  for (const run of parseScriptRuns(inv.events.slice(from))) {
+  for (const run of parseScriptRuns(inv.events.slice(from), ['POST_ADD'])) {
     const printed = formatScriptRun(run);
     io.out(printed.out);
     if (printed.err !== '') io.err(printed.err);
@@ -96,50 +95,4 @@ export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
 
 async function isFile(file: string): Promise<boolean> {
   return (await exists(file)) && !(await isDir(file));
-}
-
-/**
- * dkms's read_conf_or_die on one file: exit 4 if it cannot be read, its DIRECTIVE lines, and, for a file
- * it refuses, its complaints on stderr and exit 8 naming `conf`. Returns the directives as bash left them.
- */
-async function readDkmsConf(
-  inv: DkmsInvocation,
-  file: string,
-  conf: string,
-  target: KernelTarget,
-  module: { module: string; version: string } = { module: '', version: '' },
-): Promise<RawDirectives> {
-  const { ctx, io, args } = inv;
-  try {
-    await access(file, constants.R_OK);
-  } catch {
-    throw new KmodError('CONF_NOT_FOUND', `Could not locate dkms.conf file.\nFile: ${file} does not exist.`);
-  }
-  const text = await readConfText(file);
-  const kernel = await readContextKernel(ctx, target.release);
-  const overrides = planOverrideFiles(
-    ctx.paths.etcDkms,
-    module.module,
-    module.version,
-    target.release,
-    target.arch,
-  );
-  const present = [];
-  for (const f of overrides) if (await exists(f)) present.push({ path: f, crlf: false });
-  const evaluated = await evaluateConf(
-    [{ path: file, crlf: text.includes('\r') }, ...present],
-    planConfVariables(
-      { paths: ctx.paths, kernel, arch: target.arch, distro: ctx.distro, runningKernel: ctx.runningKernel },
-      module.module,
-      module.version,
-    ),
-    { overrides: args.directives.map(parseDirectiveOverride) },
-  );
-  for (const directive of args.directives) io.out(formatDirectiveEcho(directive));
-  const errors = planDkmsConfErrors(evaluated.directives);
-  if (errors.length > 0) {
-    io.err(errors.map((l) => `${l}\n`).join(''));
-    throw new KmodError('CONF_INVALID', formatBadConf(conf));
-  }
-  return evaluated.directives;
 }

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { readAutoinstallPlan, runAutoinstall } from '../../../commands/autoinstall.ts';
 import { KmodError } from '../../../errors.ts';
 import { readKernelLink } from '../../../state/read-state.ts';
+import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
 import { formatDkmsError } from '../parse-dkms-argv.ts';
 import { formatBadConf } from '../text/add-conf-errors.ts';
@@ -10,6 +12,7 @@ import {
   planDkmsAutoinstallReport,
 } from '../text/autoinstall.ts';
 import { writeDkmsInstallOutcome } from './install.ts';
+import { readDkmsConf } from '../read-dkms-conf.ts';
 
 /** dkms autoinstall: the first -k only (dkms 3.0.10 reads `$kernelver`, the first of its list). */
 export function runDkmsAutoinstall(inv: DkmsInvocation): Promise<number> {
@@ -35,7 +38,12 @@ export async function runDkmsAutoinstallOn(
   const unreadable = (await readAutoinstallPlan(ctx, options)).entries.find(
     (e) => e.result === 'failed' && e.install === undefined,
   );
-  if (unreadable !== undefined) throw new KmodError('CONF_INVALID', formatBadConf(''), { exitCode: 8 });
+  if (unreadable !== undefined) {
+    // read_conf_or_die on the module's own dkms.conf: its complaints, then `Bad conf file`.
+    const file = path.join(tree.sourceLink(ctx.paths, unreadable.module, unreadable.version), 'dkms.conf');
+    await readDkmsConf(inv, file, args.conf ?? '', target, unreadable);
+    throw new KmodError('CONF_INVALID', formatBadConf(args.conf ?? ''), { exitCode: 8 });
+  }
   const entries = await runAutoinstall(ctx, options);
   const installed = new Set<string>();
   for (const module of new Set(entries.flatMap((e) => e.depends)))

@@ -19,6 +19,7 @@ import { readRegisteredConf } from '../../../state/registered.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
 import { formatBadConf } from '../text/add-conf-errors.ts';
+import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
 import {
   dkmsAddUsage,
   die,
@@ -27,6 +28,7 @@ import {
   formatBadReturnStatus,
   formatBuildExclusive,
   formatBuiltModuleMissing,
+  formatDkmsConfRead,
   formatDkmsMakeLine,
   formatNoHeaders,
   formatProgressDots,
@@ -35,6 +37,7 @@ import {
   planDkmsSigningEnd,
   planDkmsSigningStart,
   say,
+  sayErr,
   type DkmsTranscript,
 } from '../text/build-text.ts';
 
@@ -71,12 +74,44 @@ export function printRuns(inv: DkmsInvocation, runs: readonly DkmsKernelRun[]): 
   return runs.at(-1)?.t.status ?? 0;
 }
 
-/** dkms's is_module_built: every module of dkms.conf is in M/V/K/A/module; a bad dkms.conf is dkms's die 8. */
+/**
+ * What read_conf prints when it sources a module's dkms.conf for a kernel (`files`: as dkms names them),
+ * unless it read it for that kernel already.
+ */
+export function sayConfRead(
+  inv: DkmsInvocation,
+  t: DkmsTranscript,
+  conf: Pick<ModuleConf, 'deprecated'>,
+  files: readonly string[],
+): void {
+  if (t.confRead) return;
+  t.confRead = true;
+  const printed = formatDkmsConfRead({ files, deprecated: conf.deprecated, directives: inv.args.directives });
+  if (printed.err !== '') sayErr(t, printed.err);
+  if (printed.out !== '') say(t, printed.out);
+}
+
+/** The files read_conf sources for a registered module, named as dkms names them. */
+export function dkmsConfFiles(
+  inv: DkmsInvocation,
+  module: string,
+  version: string,
+  conf: ModuleConf,
+): string[] {
+  const main = inv.args.conf ?? path.join(tree.sourceLink(inv.ctx.paths, module, version), 'dkms.conf');
+  return [main, ...conf.sourced.slice(1)];
+}
+
+/**
+ * dkms's is_module_built: every module of dkms.conf is in M/V/K/A/module; a bad dkms.conf is dkms's die 8.
+ * Its read of dkms.conf is the kernel's first, whose words go to `t`.
+ */
 export async function readDkmsBuilt(
   inv: DkmsInvocation,
   module: string,
   version: string,
   target: KernelTarget,
+  t: DkmsTranscript,
 ): Promise<boolean | KmodError> {
   const { ctx } = inv;
   if (module === '' || version === '') return false;
@@ -86,6 +121,7 @@ export async function readDkmsBuilt(
     const { conf } = await readRegisteredConf(ctx, module, version, target, {
       directives: dkmsDirectives(inv),
     });
+    sayConfRead(inv, t, conf, dkmsConfFiles(inv, module, version, conf));
     for (const record of conf.modules)
       if ((await findModuleFile(dir, record.destName)) === undefined) return false;
     return true;
@@ -201,6 +237,7 @@ async function addForDkms(
     die(t, 2, ['Could not find module source directory.', `Directory: ${sourceDir} does not exist.`]);
     return undefined;
   }
+  const from = inv.events.length;
   try {
     await addModule(locked, spec, { target, directives });
   } catch (error) {
@@ -208,15 +245,22 @@ async function addForDkms(
     die(t, 8, formatBadConf(args.conf ?? path.join(sourceDir, 'dkms.conf')).split('\n'));
     return undefined;
   }
+  // get_pkginfo_from_conf read the source tree's file with no module yet; add_module reads the copy.
+  const { conf } = await readRegisteredConf(locked, module, version, target, { directives });
+  const addConf = args.conf ?? path.join(sourceDir, 'dkms.conf');
+  if (fromSource) {
+    sayConfRead(inv, t, conf, [path.join(spec.kind === 'source' ? spec.dir : sourceDir, 'dkms.conf')]);
+    t.confRead = false;
+  }
+  sayConfRead(inv, t, conf, [addConf, ...conf.sourced.slice(1)]);
   say(t, `Creating symlink ${tree.sourceLink(locked.paths, module, version)} -> ${sourceDir}\n`);
+  // prepare_build does not look at add_module's status, which is POST_ADD's.
+  for (const run of parseScriptRuns(inv.events.slice(from), ['POST_ADD'])) {
+    const printed = formatScriptRun(run);
+    say(t, printed.out);
+    if (printed.err !== '') sayErr(t, printed.err);
+  }
   return { module, version };
-}
-
-/** dkms's $parallel_jobs as it prints it: -j as given (0: none), else the job budget. */
-function dkmsParallelJobs(inv: DkmsInvocation): string {
-  const jobs = inv.args.jobs;
-  if (jobs !== undefined) return jobs === '0' ? '' : jobs;
-  return String(inv.ctx.jobs);
 }
 
 /**
@@ -276,6 +320,7 @@ export async function planDkmsBuild(
     die(t, 8, formatBadConf(confFile).split('\n'));
     return undefined;
   }
+  sayConfRead(inv, t, conf, dkmsConfFiles(inv, module, version, conf));
   if (conf.exclusion !== undefined) {
     die(t, 77, formatBuildExclusive(baseDir, module));
     return undefined;
@@ -292,7 +337,7 @@ export async function planDkmsBuild(
     module,
     version,
     kernel: target.release,
-    parallelJobs: dkmsParallelJobs(inv),
+    parallelJobs: inv.parallelJobs,
     clang: kernel.config?.compiler.clang === true,
     lld: kernel.config?.compiler.lld === true,
   });
@@ -333,6 +378,7 @@ export async function sayBuildOutcome(inv: DkmsInvocation, q: QueuedBuild, o: Bu
     }
     say(t, `applying patch ${patch}...\n`);
   }
+  sayBuildScripts(inv, q, 'PRE_BUILD');
   if (o.status === 'excluded') {
     die(t, 77, formatBuildExclusive(tree.built(inv.ctx.paths, { ...q, kernel, arch }), q.module));
     return;
@@ -363,7 +409,19 @@ export async function sayBuildOutcome(inv: DkmsInvocation, q: QueuedBuild, o: Bu
   if (q.signs)
     for (const m of q.conf.modules)
       say(t, `Signing module ${buildDir}/${m.builtLocation}${m.builtName}.ko\n`);
+  sayBuildScripts(inv, q, 'POST_BUILD');
   say(t, 'Cleaning build area...\n');
+}
+
+/** run_build_script for PRE_BUILD or POST_BUILD of a build kmodforge ran: its heading and output. */
+function sayBuildScripts(inv: DkmsInvocation, q: QueuedBuild, kind: 'PRE_BUILD' | 'POST_BUILD'): void {
+  const { release, arch } = q.run.target;
+  for (const run of parseScriptRuns(inv.events, [kind])) {
+    if (run.kernel !== release || run.arch !== arch) continue;
+    const printed = formatScriptRun(run);
+    say(q.run.t, printed.out);
+    if (printed.err !== '') sayErr(q.run.t, printed.err);
+  }
 }
 
 /** Runs the queued builds together (kmodforge's parallel builds) and adds each one's text to its kernel. */
@@ -382,6 +440,7 @@ export async function runQueuedBuilds(
     directives: dkmsDirectives(inv),
     // dkms 3.0.10 builds whatever BUILD_DEPENDS says; only its autoinstall orders by it.
     skipDependencyCheck: true,
+    dkmsScripts: true,
   });
   for (const [i, q] of queued.entries()) {
     const outcome = outcomes[i];
@@ -399,7 +458,7 @@ export function runDkmsBuild(inv: DkmsInvocation): Promise<number> {
     for (const target of dkmsTargets(inv)) {
       const run = { target, t: newTranscript() };
       runs.push(run);
-      const built = await readDkmsBuilt(inv, module, version, target);
+      const built = await readDkmsBuilt(inv, module, version, target, run.t);
       if (built instanceof KmodError) {
         die(run.t, 8, formatBadConf(inv.args.conf ?? '').split('\n'));
         continue;

@@ -12,7 +12,9 @@ import { isInstalled, readKernelLink } from '../../../state/read-state.ts';
 import { readRegisteredConf } from '../../../state/registered.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
+import { installIsForced } from '../rpm-safe-upgrade.ts';
 import { formatBadConf } from '../text/add-conf-errors.ts';
+import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
 import { die, newTranscript, say, sayErr, type DkmsTranscript } from '../text/build-text.ts';
 import {
   formatAlreadyInstalled,
@@ -24,6 +26,7 @@ import {
   type DkmsOriginalFacts,
 } from '../text/install-text.ts';
 import {
+  dkmsConfFiles,
   dkmsDirectives,
   dkmsTargets,
   prepareDkmsBuild,
@@ -33,6 +36,7 @@ import {
   runDkmsSigning,
   runQueuedBuilds,
   sayBuildOutcome,
+  sayConfRead,
   type DkmsKernelRun,
   type QueuedBuild,
 } from './build.ts';
@@ -102,19 +106,28 @@ async function sayReinstallUninstall(
   return deleted;
 }
 
+/** Where do_install's text for a kernel leaves room for the scripts, which run during kmodforge's install. */
+interface InstallText {
+  /** The modules dkms's version check refused: dkms installs the others, and marks the kernel installed. */
+  refused: Set<string>;
+  /** The chunk PRE_INSTALL's text goes before: after the first module's version check, if it passed. */
+  preInstallAt: number | undefined;
+  /** The chunk POST_INSTALL's text goes before: depmod's. */
+  postInstallAt: number;
+}
+
 /**
- * do_install's text for one kernel, from the trees as they are before kmodforge installs. Returns whether
- * kmodforge should install it: not where dkms's version check refuses a module (dkms then installs the
- * others; kmodforge installs a kernel's modules together or not at all).
+ * do_install's text for one kernel, from the trees as they are before kmodforge installs; undefined after
+ * a `die`.
  */
-async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<boolean> {
+async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<InstallText | undefined> {
   const { ctx, args } = inv;
   const { t, target } = p.run;
   const { release: kernel, arch } = target;
   const kernelTree = path.join(ctx.paths.installTree, kernel);
   if (!(await isDir(kernelTree))) {
     die(t, 6, formatNoKernelDir(ctx.paths.installTree, kernel));
-    return false;
+    return undefined;
   }
   const suffix = await readDkmsModuleSuffix(inv, kernel);
   let conf;
@@ -125,15 +138,17 @@ async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<b
   } catch (error) {
     if (!(error instanceof KmodError)) throw error;
     die(t, 8, formatBadConf(args.conf ?? '').split('\n'));
-    return false;
+    return undefined;
   }
+  sayConfRead(inv, t, conf, dkmsConfFiles(inv, p.module, p.version, conf));
   const deleted = p.reinstall ? await sayReinstallUninstall(inv, p, suffix) : new Set<string>();
   const linked = !p.reinstall && (await readKernelLink(ctx.paths, p.module, kernel, arch)) !== undefined;
   const originals = tree.originalModules(ctx.paths, p.module, kernel, arch);
   const builtDir = tree.builtModules(ctx.paths, { module: p.module, version: p.version, kernel, arch });
   let alreadyFound = false;
-  let refused = false;
-  for (const record of conf.modules) {
+  const refused = new Set<string>();
+  let preInstallAt: number | undefined;
+  for (const [i, record] of conf.modules.entries()) {
     const file = `${record.destName}${suffix}`;
     say(t, `\n${file}:\n`);
     const existing = (await findModulesNamed(kernelTree, record.destName)).filter((f) => !deleted.has(f));
@@ -148,15 +163,16 @@ async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<b
       ours,
       theirs,
       verdict: ours !== undefined && theirs !== undefined ? compareModuleVersions(ours, theirs) : undefined,
-      force: args.force,
+      force: installIsForced(args),
       forceVersionOverride: args.forceVersionOverride,
     });
     say(t, sanity.out);
     if (sanity.err !== '') sayErr(t, sanity.err);
     if (!sanity.ok) {
-      refused = true;
+      refused.add(record.destName);
       continue;
     }
+    if (i === 0) preInstallAt = t.chunks.length;
     let original: DkmsOriginalFacts;
     if (linked)
       original =
@@ -176,15 +192,44 @@ async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<b
     if (original.kind === 'found') alreadyFound = true;
     say(t, formatDkmsInstallation(ctx.paths.installTree, kernel, record.destLocation));
   }
+  const postInstallAt = t.chunks.length;
   say(t, 'depmod...\n');
-  return !refused;
+  return { refused, preInstallAt, postInstallAt };
+}
+
+/**
+ * The scripts' text in do_install's, where dkms prints it; a PRE_INSTALL that failed (without --force)
+ * ends the kernel's text there, as dkms's die 101 does.
+ */
+function sayInstallScripts(inv: DkmsInvocation, p: PendingInstall, text: InstallText): void {
+  const { t, target } = p.run;
+  const runs = parseScriptRuns(inv.events, ['PRE_INSTALL', 'POST_INSTALL']).filter(
+    (r) => r.kernel === target.release && r.arch === target.arch,
+  );
+  const chunksOf = (kind: string): DkmsTranscript['chunks'] =>
+    runs
+      .filter((r) => r.kind === kind)
+      .flatMap((r) => {
+        const printed = formatScriptRun(r);
+        return [
+          { stream: 'out' as const, text: printed.out },
+          ...(printed.err === '' ? [] : [{ stream: 'err' as const, text: printed.err }]),
+        ];
+      });
+  const pre = runs.find((r) => r.kind === 'pre_install');
+  if (text.preInstallAt !== undefined && pre?.ran === true && pre.status !== 0 && !inv.args.force) {
+    t.chunks.splice(text.preInstallAt, t.chunks.length - text.preInstallAt, ...chunksOf('pre_install'));
+    return;
+  }
+  t.chunks.splice(text.postInstallAt, 0, ...chunksOf('post_install'));
+  if (text.preInstallAt !== undefined) t.chunks.splice(text.preInstallAt, 0, ...chunksOf('pre_install'));
 }
 
 /** Installs the kernels dkms would install, in one kmodforge transaction; a failure is each kernel's error. */
 async function runInstalls(
   locked: LockedContext,
   inv: DkmsInvocation,
-  pending: readonly PendingInstall[],
+  pending: readonly (PendingInstall & { text: InstallText })[],
 ): Promise<void> {
   const first = pending[0];
   if (first === undefined) return;
@@ -192,14 +237,21 @@ async function runInstalls(
     module: first.module,
     version: first.version,
     targets: pending.map((p) => p.run.target),
-    force: inv.args.force,
+    force: installIsForced(inv.args),
     directives: dkmsDirectives(inv),
     noDepmod: inv.args.noDepmod,
+    dkmsScripts: true,
+    dkmsRefused: new Map(
+      pending.map((p) => [`${p.run.target.release}/${p.run.target.arch}`, p.text.refused]),
+    ),
+    modprobe: inv.args.modprobeOnInstall || (inv.ctx.framework.values.modprobe_on_install ?? '') !== '',
   });
   for (const [i, o] of outcomes.entries()) {
-    const run = pending[i]?.run;
-    if (run === undefined || o.status !== 'failed' || o.error === undefined) continue;
-    die(run.t, o.error.exitCode, [o.error.message, ...(o.error.hint === undefined ? [] : [o.error.hint])]);
+    const p = pending[i];
+    if (p === undefined) continue;
+    sayInstallScripts(inv, p, p.text);
+    if (o.status !== 'failed' || o.error === undefined) continue;
+    die(p.run.t, o.error.exitCode, [o.error.message, ...(o.error.hint === undefined ? [] : [o.error.hint])]);
   }
 }
 
@@ -219,7 +271,7 @@ export function runDkmsInstall(inv: DkmsInvocation): Promise<number> {
     for (const target of dkmsTargets(inv)) {
       const run = { target, t: newTranscript() };
       runs.push(run);
-      const built = await readDkmsBuilt(inv, module, version, target);
+      const built = await readDkmsBuilt(inv, module, version, target, run.t);
       if (built instanceof KmodError) {
         die(run.t, 8, formatBadConf(args.conf ?? '').split('\n'));
         continue;
@@ -240,10 +292,11 @@ export function runDkmsInstall(inv: DkmsInvocation): Promise<number> {
       pending.push({ run, module: q.module, version: q.version, reinstall: false });
     }
     await runQueuedBuilds(locked, inv, queued);
-    const toInstall: PendingInstall[] = [];
+    const toInstall: (PendingInstall & { text: InstallText })[] = [];
     for (const p of pending) {
       if (p.run.t.status !== 0) continue;
-      if (await sayDkmsInstall(inv, p)) toInstall.push(p);
+      const text = await sayDkmsInstall(inv, p);
+      if (text !== undefined) toInstall.push({ ...p, text });
     }
     await runInstalls(locked, inv, toInstall);
     return printRuns(inv, runs);
@@ -284,8 +337,9 @@ async function sayInstallOutcome(
   const { conf } = await readRegisteredConf(ctx, o.module, o.version, target);
   const originals = tree.originalModules(ctx.paths, o.module, o.kernel, o.arch);
   let alreadyFound = false;
-  for (const record of conf.modules) {
+  for (const [i, record] of conf.modules.entries()) {
     say(t, `\n${record.destName}${suffix}:\nRunning module version sanity check.\n`);
+    if (i === 0) sayScripts(inv, t, target, 'PRE_INSTALL');
     const archived = await findModuleFile(originals, record.destName);
     const original: DkmsOriginalFacts =
       archived === undefined ? { kind: 'none' } : { kind: 'found', file: archived };
@@ -293,7 +347,23 @@ async function sayInstallOutcome(
     if (original.kind === 'found') alreadyFound = true;
     say(t, formatDkmsInstallation(ctx.paths.installTree, o.kernel, record.destLocation));
   }
+  sayScripts(inv, t, target, 'POST_INSTALL');
   say(t, 'depmod...\n');
+}
+
+/** run_build_script's text for the scripts of a kind that ran for a kernel. */
+function sayScripts(
+  inv: DkmsInvocation,
+  t: DkmsTranscript,
+  target: KernelTarget,
+  kind: 'PRE_INSTALL' | 'POST_INSTALL',
+): void {
+  for (const run of parseScriptRuns(inv.events, [kind])) {
+    if (run.kernel !== target.release || run.arch !== target.arch) continue;
+    const printed = formatScriptRun(run);
+    say(t, printed.out);
+    if (printed.err !== '') sayErr(t, printed.err);
+  }
 }
 
 /** The build text's facts for a build kmodforge already ran: its prologue and make line as dkms would print them. */

@@ -5,7 +5,10 @@ import { readTarComplaints, readTarEntries } from '../../../package/tarball/arch
 import { planDkmsConfDir, type TarEntry } from '../../../package/tarball/layout.ts';
 import { exists } from '../../../state/fs.ts';
 import { tree } from '../../../state/tree.ts';
-import type { DkmsInvocation } from '../invocation.ts';
+import { runCommand } from '../../../exec/run.ts';
+import { dkmsChildEnv, type DkmsInvocation } from '../invocation.ts';
+import { writeRpmSafeUpgradeLock } from '../rpm-safe-upgrade.ts';
+import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
 import {
   addAlreadyAdded,
   formatBinariesOnlyStub,
@@ -18,7 +21,9 @@ import {
   ldtarballForceNeedsRoot,
   ldtarballMissing,
   ldtarballNotDkms,
+  ldtarballRpmFailed,
 } from '../text/tarball.ts';
+import { runDkmsAutoinstall } from './autoinstall.ts';
 
 /** The tarball's entries; for one tar cannot read, tar's own complaints (as dkms prints them) and exit 7. */
 async function readDkmsTarEntries(inv: DkmsInvocation, archive: string): Promise<TarEntry[]> {
@@ -29,6 +34,19 @@ async function readDkmsTarEntries(inv: DkmsInvocation, archive: string): Promise
     inv.io.err(await readTarComplaints(archive));
     throw new KmodError('ARCHIVE_INVALID', ldtarballNotDkms(archive), { exitCode: 7 });
   }
+}
+
+/**
+ * load_tarball of an .rpm: dkms installs it with `rpm -Uvh` (its output is rpm's own), then its autoinstall
+ * is the whole action's end and exit status.
+ */
+async function loadRpm(inv: DkmsInvocation, archive: string): Promise<number> {
+  const result = await runCommand('rpm', ['-Uvh', archive], { env: dkmsChildEnv(inv.env) });
+  inv.io.out(result.stdout);
+  inv.io.err(result.stderr);
+  if (result.exitCode !== 0)
+    throw new KmodError('INSTALL_FAILED', ldtarballRpmFailed(archive), { exitCode: 9 });
+  return runDkmsAutoinstall(inv);
 }
 
 /**
@@ -44,9 +62,11 @@ export async function runDkmsLdtarball(inv: DkmsInvocation): Promise<number> {
   const archive = args.archive ?? '';
   if (archive === '' || !(await exists(archive)))
     throw new KmodError('NO_SOURCE_DIR', ldtarballMissing(archive), { exitCode: 2 });
+  if (archive.endsWith('.rpm')) return loadRpm(inv, archive);
   if (planDkmsConfDir(await readDkmsTarEntries(inv, archive)) === undefined)
     throw new KmodError('ARCHIVE_INVALID', ldtarballNotDkms(archive), { exitCode: 7 });
   const target = { release: args.kernels[0] ?? ctx.runningKernel, arch: args.arches[0] ?? ctx.hostArch };
+  const from = inv.events.length;
   const outcome = await withMutation(ctx, (locked) =>
     loadTarballOutcome(locked, {
       file: archive,
@@ -72,7 +92,17 @@ export async function runDkmsLdtarball(inv: DkmsInvocation): Promise<number> {
     else io.err(formatBuildKept(dir));
   }
   if (outcome.from === 'binaries-only' && !outcome.hadSourceDir) return 1;
+  // add_module from here: the lock comes before its already-added check.
+  await writeRpmSafeUpgradeLock(inv, module, version);
   if (outcome.wasAdded) throw new KmodError('ALREADY_ADDED', addAlreadyAdded(module, version));
   io.out(formatCreatingSymlink(link, tree.source(ctx.paths, module, version)));
-  return 0;
+  // add_module ends with run_build_script: POST_ADD's status is ldtarball's.
+  let status = 0;
+  for (const run of parseScriptRuns(inv.events.slice(from), ['POST_ADD'])) {
+    const printed = formatScriptRun(run);
+    io.out(printed.out);
+    if (printed.err !== '') io.err(printed.err);
+    status = run.status;
+  }
+  return status;
 }

@@ -8,6 +8,7 @@ import { planTarballName } from '../../../package/tarball/layout.ts';
 import { isDir } from '../../../state/fs.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
+import { readDkmsConf } from '../read-dkms-conf.ts';
 import {
   formatMarkingModules,
   formatMarkingSource,
@@ -26,6 +27,14 @@ export async function runDkmsMktarball(inv: DkmsInvocation): Promise<number> {
   const { args, ctx, io } = inv;
   const module = args.module ?? '';
   const version = args.moduleVersion ?? '';
+  // make_tarball reads dkms.conf for the first kernel first.
+  await readDkmsConf(
+    inv,
+    args.conf ?? path.join(tree.sourceLink(ctx.paths, module, version), 'dkms.conf'),
+    args.conf ?? '',
+    { release: args.kernels[0] ?? ctx.runningKernel, arch: args.arches[0] ?? ctx.hostArch },
+    { module, version },
+  );
   const targets: KernelTarget[] = args.sourceOnly
     ? []
     : args.kernels.map((release, i) => ({ release, arch: args.arches[i] ?? '' }));

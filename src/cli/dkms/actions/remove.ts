@@ -55,7 +55,7 @@ export async function runDkmsRemoval(inv: DkmsInvocation, mode: RemoveMode): Pro
     const plan = planRemove(ctx.paths, facts);
     const from = inv.events.length;
     await applyRemovePlan(locked, plan, { module, version, targets, noDepmod: args.noDepmod });
-    return { facts, plan, textFacts, scripts: parseScriptRuns(inv.events.slice(from)) };
+    return { facts, plan, textFacts, scripts: parseScriptRuns(inv.events.slice(from), ['POST_REMOVE']) };
   });
   const scripts = [...done.scripts];
   for (const { target, built, uninstall } of done.facts.targets) {

@@ -1,52 +1,48 @@
-import type { KmodEvent } from '../../../context.ts';
+import type { KmodEvent, ScriptKind } from '../../../context.ts';
 
-/** One run_build_script of dkms, as kmodforge's runModuleScript reported it through its events. */
+/** One run_build_script of dkms, as kmodforge's `script` events report it. */
 export interface ScriptRun {
-  /** dkms's name for it: post_add, post_remove, … */
+  /** dkms's name for it: post_add, pre_build, … */
   kind: string;
+  kernel: string | undefined;
+  arch: string | undefined;
   /** False when the script was not executable, and so not run. */
   ran: boolean;
-  output: string[];
+  stdout: string;
+  stderr: string;
   /** Its exit status, which dkms's add passes on as its own. */
   status: number;
 }
 
-const running = /^Running the (\w+) script: /;
-const notExecutable = /^The (\w+) script .* is not executable; not running it\.$/;
-const failed = /^The \w+ script .* failed \((?:exit code (\d+)|.*)\)\.$/;
-
-/** The module scripts a command ran, in order, from its events (see src/commands/module-scripts.ts). Pure. */
-export function parseScriptRuns(events: readonly KmodEvent[]): ScriptRun[] {
+/**
+ * The module scripts a command ran, in order, from its events (see src/commands/module-scripts.ts and
+ * src/build/run-build.ts); only those of the kinds given, if any are. Pure.
+ */
+export function parseScriptRuns(
+  events: readonly KmodEvent[],
+  kinds: readonly ScriptKind[] = [],
+): ScriptRun[] {
   const runs: ScriptRun[] = [];
-  let current: ScriptRun | undefined;
   for (const event of events) {
-    if (event.type !== 'info' && event.type !== 'warning') {
-      current = undefined;
-      continue;
-    }
-    const started = running.exec(event.message);
-    const skipped = notExecutable.exec(event.message);
-    if (event.type === 'info' && started !== null) {
-      current = { kind: started[1] ?? '', ran: true, output: [], status: 0 };
-      runs.push(current);
-    } else if (event.type === 'warning' && skipped !== null) {
-      runs.push({ kind: skipped[1] ?? '', ran: false, output: [], status: 0 });
-      current = undefined;
-    } else if (event.type === 'warning' && current !== undefined && failed.test(event.message)) {
-      // Killed or timed out, it has no status of its own: 1, as a failure.
-      current.status = Number(failed.exec(event.message)?.[1] ?? 1);
-      current = undefined;
-    } else if (event.type === 'info' && current !== undefined) {
-      current.output.push(event.message);
-    } else {
-      current = undefined;
-    }
+    if (event.type !== 'script' || (kinds.length > 0 && !kinds.includes(event.kind))) continue;
+    runs.push({
+      kind: event.kind.toLowerCase(),
+      kernel: event.kernel,
+      arch: event.arch,
+      ran: event.ran,
+      stdout: event.stdout,
+      stderr: event.stderr,
+      status: event.exitStatus,
+    });
   }
   return runs;
 }
 
-/** What dkms's run_build_script prints for a run: a blank line, then its heading and output or a warning. */
+/**
+ * What dkms's run_build_script prints for a run: a blank line, then its heading and the script's own
+ * output, each stream to its own, or a warning.
+ */
 export function formatScriptRun(run: ScriptRun): { out: string; err: string } {
   if (!run.ran) return { out: '\n', err: `Warning: The ${run.kind} script is not executable.\n` };
-  return { out: `\nRunning the ${run.kind} script:\n${run.output.map((o) => `${o}\n`).join('')}`, err: '' };
+  return { out: `\nRunning the ${run.kind} script:\n${run.stdout}`, err: run.stderr };
 }

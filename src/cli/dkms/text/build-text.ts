@@ -2,16 +2,22 @@
  * dkms 3.0.10's words for `build` (and the build `install` starts with), from facts: pure. Each kernel's
  * text is a transcript of chunks on stdout and stderr, printed in order once its work is done.
  */
+import { formatDirectiveEcho } from './add-conf-errors.ts';
 
 /** What dkms prints for one kernel, in order, on its two streams. */
 export interface DkmsTranscript {
   chunks: { stream: 'out' | 'err'; text: string }[];
   /** The exit status of dkms's per-kernel subshell: its `die` code, or 0. */
   status: number;
+  /**
+   * read_conf read this module's dkms.conf for the kernel already: dkms keeps the reading (last_mvka) for
+   * the rest of the kernel's subshell, and so does not print its DIRECTIVE and deprecation lines again.
+   */
+  confRead: boolean;
 }
 
 export function newTranscript(): DkmsTranscript {
-  return { chunks: [], status: 0 };
+  return { chunks: [], status: 0, confRead: false };
 }
 
 export function say(t: DkmsTranscript, text: string): void {
@@ -20,6 +26,21 @@ export function say(t: DkmsTranscript, text: string): void {
 
 export function sayErr(t: DkmsTranscript, text: string): void {
   t.chunks.push({ stream: 'err', text });
+}
+
+/**
+ * What read_conf prints of a dkms.conf it sources: safe_source's deprecation warnings for each file sourced
+ * (stderr), then each --directive (stdout).
+ */
+export function formatDkmsConfRead(facts: {
+  files: readonly string[];
+  deprecated: readonly string[];
+  directives: readonly string[];
+}): { out: string; err: string } {
+  const err = facts.files
+    .flatMap((file) => facts.deprecated.map((d) => `Deprecated feature: ${d} (${file})\n`))
+    .join('');
+  return { out: facts.directives.map(formatDirectiveEcho).join(''), err };
 }
 
 /** dkms's `die N lines…` inside a kernel's subshell: the error on stderr, and the subshell's status. */

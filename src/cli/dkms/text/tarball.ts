@@ -51,6 +51,9 @@ export const ldtarballNotDkms = (archive: string): string =>
 export const ldtarballAlreadyAdded = (module: string, version: string): string =>
   `${module}-${version} is already added!\nAborting.`;
 
+export const ldtarballRpmFailed = (archive: string): string =>
+  `Unable to install ${archive} using rpm.\nCheck to ensure that your system can install .rpm files.`;
+
 export const ldtarballForceNeedsRoot = 'You must be root to use this command with the --force option.';
 
 export const addAlreadyAdded = (module: string, version: string): string =>

@@ -14,7 +14,7 @@ import {
 } from '../../../../src/cli/dkms/text/remove-text.ts';
 import type { DirectiveName, RawDirectives } from '../../../../src/conf/directives.ts';
 import type { ModuleConf } from '../../../../src/conf/module-conf.ts';
-import type { KmodEvent } from '../../../../src/context.ts';
+import type { KmodEvent, ScriptKind } from '../../../../src/context.ts';
 import type { UninstallFacts } from '../../../../src/install/uninstall-plan.ts';
 import { resolvePaths } from '../../../../src/paths.ts';
 
@@ -110,28 +110,48 @@ describe('planDkmsConfErrors (read_conf)', () => {
 });
 
 describe('module scripts from events', () => {
+  const script = (
+    kind: ScriptKind,
+    run: { ran: boolean; exitStatus?: number; stdout?: string; stderr?: string },
+  ): KmodEvent => ({
+    type: 'script',
+    kind,
+    module: 'm',
+    version: '1',
+    kernel: kind === 'POST_ADD' ? undefined : 'K',
+    arch: kind === 'POST_ADD' ? undefined : 'x86_64',
+    script: 'scripts/a.sh arg',
+    path: '/s/scripts/a.sh',
+    ran: run.ran,
+    exitStatus: run.exitStatus ?? 0,
+    stdout: run.stdout ?? '',
+    stderr: run.stderr ?? '',
+    output: `${run.stdout ?? ''}${run.stderr ?? ''}`,
+  });
   const events: KmodEvent[] = [
     { type: 'info', message: 'Waiting for another kmodforge to release /x/.kmodforge.lock ...' },
-    { type: 'info', message: 'Running the post_add script: scripts/a.sh' },
-    { type: 'info', message: 'line 1\nline 2' },
+    script('POST_ADD', { ran: true, exitStatus: 3, stdout: 'line 1\nline 2', stderr: 'oops\n' }),
     { type: 'warning', message: 'The post_add script scripts/a.sh failed (exit code 3).' },
-    { type: 'warning', message: 'The post_remove script /s/b.sh is not executable; not running it.' },
-    { type: 'info', message: 'Running the post_remove script: c.sh arg' },
+    script('POST_REMOVE', { ran: false }),
+    script('PRE_BUILD', { ran: true, stdout: 'built\n' }),
   ];
 
-  it('parses each run, its output and status', () => {
-    expect(parseScriptRuns(events)).toEqual([
-      { kind: 'post_add', ran: true, output: ['line 1\nline 2'], status: 3 },
-      { kind: 'post_remove', ran: false, output: [], status: 0 },
-      { kind: 'post_remove', ran: true, output: [], status: 0 },
+  it('takes each run, its two streams and status, of the kinds asked for', () => {
+    expect(parseScriptRuns(events).map((r) => [r.kind, r.ran, r.status])).toEqual([
+      ['post_add', true, 3],
+      ['post_remove', false, 0],
+      ['pre_build', true, 0],
+    ]);
+    expect(parseScriptRuns(events, ['PRE_BUILD'])).toEqual([
+      { kind: 'pre_build', kernel: 'K', arch: 'x86_64', ran: true, stdout: 'built\n', stderr: '', status: 0 },
     ]);
   });
 
-  it("prints dkms's run_build_script words", () => {
+  it("prints dkms's run_build_script words, the script's streams as they are", () => {
     const [ran, skipped] = parseScriptRuns(events);
     expect(ran === undefined ? undefined : formatScriptRun(ran)).toEqual({
-      out: '\nRunning the post_add script:\nline 1\nline 2\n',
-      err: '',
+      out: '\nRunning the post_add script:\nline 1\nline 2',
+      err: 'oops\n',
     });
     expect(skipped === undefined ? undefined : formatScriptRun(skipped)).toEqual({
       out: '\n',
@@ -207,7 +227,15 @@ describe('uninstall text', () => {
 
   it('POST_REMOVE before depmod; verbose names the depmod command', () => {
     const none = facts({ conf: { modules: [] } as unknown as ModuleConf });
-    const script = { kind: 'post_remove', ran: true, output: [], status: 0 };
+    const script = {
+      kind: 'post_remove',
+      kernel: K,
+      arch: A,
+      ran: true,
+      stdout: '',
+      stderr: '',
+      status: 0,
+    };
     expect(formatDkmsUninstall(paths, '1', none, { ...text, script, verbose: true }).out).toBe(
       `${head}\nRunning the post_remove script:\ndo_depmod ${K}\n\n`,
     );

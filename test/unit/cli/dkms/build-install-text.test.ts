@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { planDkmsParallelJobs } from '../../../../src/cli/dkms/run-dkms.ts';
 import {
+  formatDkmsConfRead,
   formatDkmsMakeLine,
   formatProgressDots,
   planDkmsSignFile,
@@ -109,5 +111,37 @@ describe('dkms install text', () => {
     expect(formatDkmsOriginal({ kind: 'none' }, { ...context, distroId: 'debian', alreadyFound: true })).toBe(
       ' - Original module\n',
     );
+  });
+});
+
+describe("read_conf's own words", () => {
+  it('a deprecation warning per file sourced and directive set, then each --directive', () => {
+    expect(
+      formatDkmsConfRead({
+        files: ['/var/lib/dkms/m/1/source/dkms.conf', '/etc/dkms/m.conf'],
+        deprecated: ['REMAKE_INITRD', 'MODULES_CONF'],
+        directives: ['AUTOINSTALL=no', 'MAKE[0]=make -C src'],
+      }),
+    ).toEqual({
+      err:
+        'Deprecated feature: REMAKE_INITRD (/var/lib/dkms/m/1/source/dkms.conf)\n' +
+        'Deprecated feature: MODULES_CONF (/var/lib/dkms/m/1/source/dkms.conf)\n' +
+        'Deprecated feature: REMAKE_INITRD (/etc/dkms/m.conf)\n' +
+        'Deprecated feature: MODULES_CONF (/etc/dkms/m.conf)\n',
+      out: 'DIRECTIVE: AUTOINSTALL="no"\nDIRECTIVE: MAKE[0]="make -C src"\n',
+    });
+    expect(formatDkmsConfRead({ files: ['/f'], deprecated: [], directives: [] })).toEqual({
+      out: '',
+      err: '',
+    });
+  });
+});
+
+describe('$parallel_jobs in the make line', () => {
+  it('-j or the environment as given, 0 as none, else the number of CPUs', () => {
+    expect(planDkmsParallelJobs('0', 8)).toBe('');
+    expect(planDkmsParallelJobs('3', 8)).toBe('3');
+    expect(planDkmsParallelJobs(undefined, 8)).toBe('8');
+    expect(planDkmsParallelJobs('', 8)).toBe('8');
   });
 });
