@@ -8,7 +8,7 @@
  * installed again.
  */
 import { execFile as execFileCallback } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +69,14 @@ const packages = [
   },
 ];
 
+/** The files of the dkms package that kmodforge's package takes over. */
+const systemFiles = [
+  '/etc/kernel/postinst.d/dkms',
+  '/etc/kernel/header_postinst.d/dkms',
+  '/etc/kernel/prerm.d/dkms',
+  '/usr/lib/dkms/common.postinst',
+];
+
 /** Holds the dkms package that was installed, to put it back. */
 let keep: string;
 let dkmsBefore: string | undefined;
@@ -107,11 +115,14 @@ afterAll(async () => {
 }, 900_000);
 
 describe('the kmodforge package in place of dkms', () => {
-  it('replaced the dkms package and provides /usr/sbin/dkms', async () => {
+  it("replaced the dkms package: /usr/sbin/dkms, the hooks and common.postinst are kmodforge's", async () => {
     expect(await installedVersion('dkms')).toBeUndefined();
     expect(await installedVersion('kmodforge')).toBeDefined();
     const { stdout } = await sh('/usr/sbin/dkms', ['--version']);
     expect(stdout).toBe('dkms-3.0.10\n');
+    expect(realpathSync('/usr/sbin/dkms')).toBe('/usr/bin/kmodforge');
+    // dkms's own hooks call `dkms` too, which is now the front end: only their words tell them apart.
+    for (const file of systemFiles) expect(readFileSync(file, 'utf8')).toContain('/usr/bin/kmodforge');
   });
 
   it.each(packages)(
