@@ -3,10 +3,11 @@
  * checked, each with a severity, a line naming the kernel, module or path, and what to do. Pure: the
  * facts come in as data, so every judgement can be tested without a system to judge.
  */
+import path from 'node:path';
 import { planKernelCc } from '../build/make-command.ts';
 import type { KernelInfo } from '../kernel/discover.ts';
 import type { KernelRelease } from '../kernel/release.ts';
-import { ok, type DoctorFinding } from './doctor-finding.ts';
+import { ok, problem, warning, type DoctorFinding } from './doctor-finding.ts';
 import {
   planModuleFindings,
   planStateFindings,
@@ -76,7 +77,16 @@ export interface LockFacts {
   dkmsLocks: DkmsUpgradeLock[];
 }
 
+export interface RootFacts {
+  /** --root: the system checked, '/' for this machine. */
+  dir: string;
+  exists: boolean;
+  /** Where kernels' module trees are looked for (<root>/lib/modules, or --installtree). */
+  installTree: string;
+}
+
 export interface DoctorFacts {
+  root: RootFacts;
   kernels: DoctorKernel[];
   /** The compiler each kernel's builds would use, by release (kernels with headers and a .config). */
   compilerOf: ReadonlyMap<string, CompilerFacts>;
@@ -86,8 +96,22 @@ export interface DoctorFacts {
   lock: LockFacts;
 }
 
-/** Every finding, in the order of the checks: kernels, compilers, Secure Boot, state, modules, lock. */
+/**
+ * Every finding, in the order of the checks: kernels, compilers, Secure Boot, state, modules, lock. A root
+ * that does not exist is the one finding: every other check would find nothing and call that ok.
+ */
 export function planDoctorFindings(facts: DoctorFacts): DoctorFinding[] {
+  const { root } = facts;
+  if (!root.exists) {
+    return [
+      warning(
+        'root',
+        `${root.dir} does not exist: there is no system to check`,
+        `give --root the directory that holds the system (its /lib/modules, /var/lib/dkms and /etc/dkms)`,
+        root.dir,
+      ),
+    ];
+  }
   return [
     ...planHeaderFindings(facts),
     ...planCompilerFindings(facts.kernels, facts.compilerOf),
@@ -124,9 +148,25 @@ export function planHeadersInstall(kernel: KernelRelease, modulesDir: string): s
 
 /**
  * Kernels whose image is installed (or that run) without headers. Modules added to the dkms tree and not
- * installed for such a kernel cannot be built for it: that is a problem; with none, a warning.
+ * installed for such a kernel cannot be built for it: that is a problem; with none, a warning. No kernel
+ * at all is a warning too: nothing can be built, and every other check has little to look at.
  */
 function planHeaderFindings(facts: DoctorFacts): DoctorFinding[] {
+  const findings = planKernelHeaderFindings(facts);
+  if (findings.length > 0) return findings;
+  const { dir, installTree } = facts.root;
+  const where = [installTree, path.join(dir, 'usr/src/kernels'), path.join(dir, 'usr/src/linux-obj')];
+  return [
+    warning(
+      'headers',
+      `no kernel found: no kernel's modules or headers in ${where.join(', ')}: nothing to build modules for`,
+      `install a kernel and its headers, or point --root (or --installtree) at the system to check`,
+      installTree,
+    ),
+  ];
+}
+
+function planKernelHeaderFindings(facts: DoctorFacts): DoctorFinding[] {
   const findings: DoctorFinding[] = [];
   for (const { kernel, running, hasModules } of facts.kernels) {
     const name = `${kernel.release}${running ? ' (running)' : ''}`;
@@ -145,22 +185,26 @@ function planHeaderFindings(facts: DoctorFacts): DoctorFinding[] {
       )
       .map((v) => `${v.module}/${v.version}`);
     const buildDir = `${kernel.modulesDir}/build`;
-    findings.push({
-      check: 'headers',
-      severity: waiting.length === 0 ? 'warning' : 'problem',
-      summary: `${name}: no headers (no ${buildDir}/include); ${waiting.length === 0 ? 'no module can be built for it' : `${waiting.join(', ')} cannot be built for it`}`,
-      action: planHeadersInstall(kernel, kernel.modulesDir),
-      path: buildDir,
-    });
+    findings.push(
+      (waiting.length === 0 ? warning : problem)(
+        'headers',
+        `${name}: no headers (no ${buildDir}/include); ${waiting.length === 0 ? 'no module can be built for it' : `${waiting.join(', ')} cannot be built for it`}`,
+        planHeadersInstall(kernel, kernel.modulesDir),
+        buildDir,
+      ),
+    );
   }
   return findings;
 }
 
-/** The compiler a build for the kernel runs: LLVM=1's clang, the kernel's own (`gcc-12`) when on PATH, else make's default gcc. */
-export function planBuildCompiler(kernel: KernelInfo, onPath: (command: string) => boolean): string {
+/**
+ * The compiler a build for the kernel runs: LLVM=1's clang, the kernel's own (planKernelCc: `gcc-12`) when
+ * PATH has it, else make's default gcc; as build-plan.ts decides.
+ */
+export function planBuildCompiler(kernel: KernelInfo, kernelCcOnPath: boolean): string {
   if (kernel.config?.compiler.clang === true) return 'clang';
   const cc = planKernelCc(kernel.config);
-  return cc !== undefined && onPath(cc) ? cc : 'gcc';
+  return cc !== undefined && kernelCcOnPath ? cc : 'gcc';
 }
 
 export interface CompilerVersion {
@@ -218,26 +262,28 @@ function planCompilerFindings(
       kernel.config?.compiler.clang === true ? 'clang' : (planKernelCc(kernel.config) ?? 'gcc');
     const configFile = kernel.config?.file;
     if (compiler.file === undefined || compiler.versionLine === undefined) {
-      findings.push({
-        check: 'compiler',
-        severity: 'problem',
-        summary: `${release}: built by "${text}", and ${compiler.file === undefined ? `no ${compiler.command} is on PATH` : `${compiler.file} --version printed nothing`} to build its modules`,
-        action: planCompilerInstall(kernel, kernelCc),
-        path: compiler.file ?? configFile,
-      });
+      findings.push(
+        problem(
+          'compiler',
+          `${release}: built by "${text}", and ${compiler.file === undefined ? `no ${compiler.command} is on PATH` : `${compiler.file} --version printed nothing`} to build its modules`,
+          planCompilerInstall(kernel, kernelCc),
+          compiler.file ?? configFile,
+        ),
+      );
       continue;
     }
     const built = parseCompilerVersion(text);
     const used = parseCompilerVersion(compiler.versionLine);
     const uses = `builds run ${compiler.file}`;
     if (built === undefined || used === undefined) {
-      findings.push({
-        check: 'compiler',
-        severity: 'warning',
-        summary: `${release}: built by "${text}"; ${uses}; cannot read ${built === undefined ? "the kernel's" : "the compiler's"} version to compare them`,
-        action: `check by hand that ${compiler.command} is the compiler of "${text}"`,
-        path: compiler.file,
-      });
+      findings.push(
+        warning(
+          'compiler',
+          `${release}: built by "${text}"; ${uses}; cannot read ${built === undefined ? "the kernel's" : "the compiler's"} version to compare them`,
+          `check by hand that ${compiler.command} is the compiler of "${text}"`,
+          compiler.file,
+        ),
+      );
       continue;
     }
     if (built.major === used.major && built.minor === used.minor) {
@@ -251,15 +297,16 @@ function planCompilerFindings(
       continue;
     }
     const major = built.major !== used.major;
-    findings.push({
-      check: 'compiler',
-      severity: major ? 'problem' : 'warning',
-      summary: `${release}: built by "${text}", but ${uses}, ${used.text}: another ${major ? 'major' : 'minor'} version`,
-      action: major
-        ? `install the kernel's compiler ${built.text} (${planCompilerInstall(kernel, kernelCc)}), or use a kernel built by ${used.text}`
-        : `usually harmless; to match, install the kernel's compiler ${built.text} or update the kernel to one built by ${used.text}`,
-      path: compiler.file,
-    });
+    findings.push(
+      (major ? problem : warning)(
+        'compiler',
+        `${release}: built by "${text}", but ${uses}, ${used.text}: another ${major ? 'major' : 'minor'} version`,
+        major
+          ? `install the kernel's compiler ${built.text} (${planCompilerInstall(kernel, kernelCc)}), or use a kernel built by ${used.text}`
+          : `usually harmless; to match, install the kernel's compiler ${built.text} or update the kernel to one built by ${used.text}`,
+        compiler.file,
+      ),
+    );
   }
   return findings;
 }
@@ -286,26 +333,24 @@ function planSecureBootFindings(facts: SecureBootFacts): DoctorFinding[] {
   const state = parseSecureBootVariable(facts.variable);
   if (state === undefined) {
     return [
-      {
-        check: 'secure-boot',
-        severity: 'warning',
-        summary: `cannot read Secure Boot's state from ${variableFile} (${facts.variable.length} bytes)`,
-        action: 'check with mokutil --sb-state',
-        path: variableFile,
-      },
+      warning(
+        'secure-boot',
+        `cannot read Secure Boot's state from ${variableFile} (${facts.variable.length} bytes)`,
+        'check with mokutil --sb-state',
+        variableFile,
+      ),
     ];
   }
   if (state === 'off') return [ok('secure-boot', `Secure Boot is off (${variableFile})`, variableFile)];
   const enroll = `${facts.enrollCommand}, reboot, and confirm the key in MokManager`;
   if (!facts.certificateExists) {
     return [
-      {
-        check: 'secure-boot',
-        severity: 'problem',
-        summary: `Secure Boot is on, and the signing certificate ${certificate} does not exist: the kernel refuses unsigned modules`,
-        action: `kmodforge generate-mok, then ${enroll}; then rebuild: kmodforge autoinstall --force`,
-        path: certificate,
-      },
+      problem(
+        'secure-boot',
+        `Secure Boot is on, and the signing certificate ${certificate} does not exist: the kernel refuses unsigned modules`,
+        `kmodforge generate-mok, then ${enroll}; then rebuild: kmodforge autoinstall --force`,
+        certificate,
+      ),
     ];
   }
   const enrollment = facts.enrollment ?? { kind: 'unknown', reason: 'it was not asked' };
@@ -315,23 +360,21 @@ function planSecureBootFindings(facts: SecureBootFacts): DoctorFinding[] {
       return [ok('secure-boot', `Secure Boot is on, and ${certificate} is enrolled`, certificate)];
     case 'pending':
       return [
-        {
-          check: 'secure-boot',
-          severity: 'warning',
-          summary: `Secure Boot is on, and ${certificate} is waiting to be enrolled`,
-          action: 'reboot and confirm the key in MokManager',
-          path: certificate,
-        },
+        warning(
+          'secure-boot',
+          `Secure Boot is on, and ${certificate} is waiting to be enrolled`,
+          'reboot and confirm the key in MokManager',
+          certificate,
+        ),
       ];
     case 'not-enrolled':
       return [
-        {
-          check: 'secure-boot',
-          severity: 'problem',
-          summary: `Secure Boot is on, and ${certificate} is not enrolled: the kernel refuses the modules kmodforge signs with it`,
-          action: enroll,
-          path: certificate,
-        },
+        problem(
+          'secure-boot',
+          `Secure Boot is on, and ${certificate} is not enrolled: the kernel refuses the modules kmodforge signs with it`,
+          enroll,
+          certificate,
+        ),
       ];
     case undefined: {
       const why =
@@ -339,13 +382,12 @@ function planSecureBootFindings(facts: SecureBootFacts): DoctorFinding[] {
           ? enrollment.reason
           : `mokutil said "${enrollment.output.trim().split('\n')[0] ?? ''}"`;
       return [
-        {
-          check: 'secure-boot',
-          severity: 'warning',
-          summary: `Secure Boot is on; cannot tell whether ${certificate} is enrolled (${why})`,
-          action: `check with mokutil --test-key ${certificate}; enroll it with ${enroll}`,
-          path: certificate,
-        },
+        warning(
+          'secure-boot',
+          `Secure Boot is on; cannot tell whether ${certificate} is enrolled (${why})`,
+          `check with mokutil --test-key ${certificate}; enroll it with ${enroll}`,
+          certificate,
+        ),
       ];
     }
   }
@@ -394,13 +436,14 @@ function planLockFindings(lock: LockFacts): DoctorFinding[] {
   }
   for (const holder of lock.holders) {
     const who = `pid ${holder.pid}${holder.command === undefined ? '' : ` (${holder.command})`}`;
-    findings.push({
-      check: 'lock',
-      severity: 'warning',
-      summary: `${lock.file} is held by ${who}: commands that change the state wait for it`,
-      action: `let it finish; if it is stuck, end it (kill ${holder.pid}). Do not remove the file: the lock is the open file, and another kmodforge could take it twice`,
-      path: lock.file,
-    });
+    findings.push(
+      warning(
+        'lock',
+        `${lock.file} is held by ${who}: commands that change the state wait for it`,
+        `let it finish; if it is stuck, end it (kill ${holder.pid}). Do not remove the file: the lock is the open file, and another kmodforge could take it twice`,
+        lock.file,
+      ),
+    );
   }
   for (const d of lock.dkmsLocks) {
     if (d.liveStart !== undefined && d.liveStart.trim() === d.recordedStart.trim()) {
@@ -413,13 +456,14 @@ function planLockFindings(lock: LockFacts): DoctorFinding[] {
       );
       continue;
     }
-    findings.push({
-      check: 'lock',
-      severity: 'warning',
-      summary: `${d.file}: stale dkms --rpm_safe_upgrade lock of ${d.module} (pid ${d.pid} ${d.liveStart === undefined ? 'is gone' : 'is another process now'})`,
-      action: `rm ${d.file} (only the package transaction that wrote it reads it, and it has ended)`,
-      path: d.file,
-    });
+    findings.push(
+      warning(
+        'lock',
+        `${d.file}: stale dkms --rpm_safe_upgrade lock of ${d.module} (pid ${d.pid} ${d.liveStart === undefined ? 'is gone' : 'is another process now'})`,
+        `rm ${d.file} (only the package transaction that wrote it reads it, and it has ended)`,
+        d.file,
+      ),
+    );
   }
   return findings;
 }

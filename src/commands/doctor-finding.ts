@@ -2,7 +2,7 @@
 
 export type DoctorSeverity = 'ok' | 'warning' | 'problem';
 
-export type DoctorCheck = 'headers' | 'compiler' | 'secure-boot' | 'state' | 'modules' | 'lock';
+export type DoctorCheck = 'root' | 'headers' | 'compiler' | 'secure-boot' | 'state' | 'modules' | 'lock';
 
 export interface DoctorFinding {
   check: DoctorCheck;
@@ -17,4 +17,24 @@ export interface DoctorFinding {
 
 export function ok(check: DoctorCheck, summary: string, path: string | undefined): DoctorFinding {
   return { check, severity: 'ok', summary, action: undefined, path };
+}
+
+/** Worth a look; doctor still exits 0. */
+export function warning(
+  check: DoctorCheck,
+  summary: string,
+  action: string,
+  path: string | undefined,
+): DoctorFinding {
+  return { check, severity: 'warning', summary, action, path };
+}
+
+/** Something that breaks builds, installs or loading; doctor exits 14. */
+export function problem(
+  check: DoctorCheck,
+  summary: string,
+  action: string,
+  path: string | undefined,
+): DoctorFinding {
+  return { check, severity: 'problem', summary, action, path };
 }

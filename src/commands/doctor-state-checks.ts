@@ -4,7 +4,7 @@
  */
 import type { BuiltEntry } from '../state/read-state.ts';
 import type { VerifyFinding } from './status.ts';
-import { ok, type DoctorFinding } from './doctor-finding.ts';
+import { ok, problem, warning, type DoctorFinding } from './doctor-finding.ts';
 import type { LockHolder } from './doctor-checks.ts';
 
 export interface VersionFacts {
@@ -49,6 +49,8 @@ export type JournalFacts =
 
 export interface StateFacts {
   dkmsTree: string;
+  /** The dkms tree is a directory (the package makes it; so does the first add). */
+  treeExists: boolean;
   versions: VersionFacts[];
   kernelLinks: KernelLinkFacts[];
   workDirs: LeftoverDir[];
@@ -63,20 +65,22 @@ export interface ModuleFacts {
   findings: VerifyFinding[];
 }
 
-function problem(summary: string, action: string, path: string | undefined): DoctorFinding {
-  return { check: 'state', severity: 'problem', summary, action, path };
-}
-
-function warning(summary: string, action: string, path: string | undefined): DoctorFinding {
-  return { check: 'state', severity: 'warning', summary, action, path };
-}
-
 /**
  * What is wrong in the state tree: broken source links, sources without dkms.conf, kernel-K-A links to
  * builds that are gone, what failed builds left, an unfinished journal. While a kmodforge holds the lock,
  * a build directory or journal is most likely its work in progress, so it is reported as such.
  */
 export function planStateFindings(state: StateFacts, holders: readonly LockHolder[]): DoctorFinding[] {
+  if (!state.treeExists) {
+    return [
+      warning(
+        'state',
+        `${state.dkmsTree} does not exist: no module has been added on this system`,
+        `if modules should be there, point --dkmstree (or dkms_tree in framework.conf) at the state tree; otherwise kmodforge add creates it`,
+        state.dkmsTree,
+      ),
+    ];
+  }
   const findings: DoctorFinding[] = [];
   const busy = holders.length === 0 ? undefined : holders.map((h) => `pid ${h.pid}`).join(', ');
   for (const v of state.versions) {
@@ -84,6 +88,7 @@ export function planStateFindings(state: StateFacts, holders: readonly LockHolde
     if (v.broken) {
       findings.push(
         problem(
+          'state',
           `${id}: its source link ${v.sourceLink} leads ${v.sourceTarget === undefined ? 'nowhere' : `to ${v.sourceTarget}, which is missing`}`,
           `put the source back${v.sourceTarget === undefined ? '' : ` at ${v.sourceTarget}`} (reinstall the package that ships it); kmodforge cannot build, uninstall or remove ${id} without it`,
           v.sourceLink,
@@ -93,6 +98,7 @@ export function planStateFindings(state: StateFacts, holders: readonly LockHolde
       const conf = `${v.sourceLink}/dkms.conf`;
       findings.push(
         problem(
+          'state',
           `${id}: ${conf} is missing${v.builds.length === 0 ? '' : `, and ${v.builds.length} build${v.builds.length === 1 ? ' depends' : 's depend'} on it`}`,
           `restore ${v.sourceTarget === undefined ? conf : `${v.sourceTarget}/dkms.conf`} (reinstall the package that ships the source); kmodforge cannot build, uninstall or remove ${id} without it`,
           conf,
@@ -107,6 +113,7 @@ export function planStateFindings(state: StateFacts, holders: readonly LockHolde
     const id = `${l.module}/${version}`;
     findings.push(
       problem(
+        'state',
         `${l.module}: ${l.link} marks it installed for ${l.kernel} (${l.arch}), but ${l.target} has no build`,
         added.has(id)
           ? `build and install it again: kmodforge install --force ${id} -k ${l.kernel}/${l.arch}`
@@ -125,6 +132,7 @@ export function planStateFindings(state: StateFacts, holders: readonly LockHolde
     }
     findings.push(
       warning(
+        'state',
         `${d.dir}: a failed build of ${id} left its directory`,
         `${d.log === undefined ? '' : `read ${d.log}, then `}rm -rf ${d.dir}`,
         d.dir,
@@ -134,6 +142,7 @@ export function planStateFindings(state: StateFacts, holders: readonly LockHolde
   for (const d of state.sharedBuilds) {
     findings.push(
       warning(
+        'state',
         `${d.dir}: a failed dkms build of ${d.module}/${d.version} left its files`,
         `${d.log === undefined ? '' : `read ${d.log}, then `}when no dkms is running, empty it: find ${d.dir} -mindepth 1 -delete`,
         d.dir,
@@ -161,6 +170,7 @@ function planJournalFindings(journal: JournalFacts, busy: string | undefined): D
     case 'unreadable':
       return [
         problem(
+          'state',
           `${journal.file}: ${journal.message}`,
           journal.hint ?? `check the module trees, then remove ${journal.file}`,
           journal.file,
@@ -178,6 +188,7 @@ function planJournalFindings(journal: JournalFacts, busy: string | undefined): D
         ];
       return [
         warning(
+          'state',
           `${journal.file}: an interrupted ${journal.command}${kernels} left its journal`,
           `run kmodforge status: it ${journal.state === 'committing' ? 'completes' : 'rolls back'} the transaction (so does any command that changes the state)`,
           journal.file,
@@ -203,31 +214,28 @@ export function planModuleFindings(modules: ModuleFacts): DoctorFinding[] {
     const where = `${f.module}/${f.version}, ${f.kernel} (${f.arch})`;
     switch (f.kind) {
       case 'differs':
-        return {
-          check: 'modules',
-          severity: 'problem',
-          summary: `${where}: ${f.file} is not the module kmodforge built (copied over it by hand?)`,
-          action: `put the built one back: ${reinstall}`,
-          path: f.file,
-        };
+        return problem(
+          'modules',
+          `${where}: ${f.file} is not the module kmodforge built (copied over it by hand?)`,
+          `put the built one back: ${reinstall}`,
+          f.file,
+        );
       case 'recompressed':
-        return {
-          check: 'modules',
-          severity: 'warning',
-          summary: `${where}: ${f.detail}`,
-          action: `harmless; to have the exact file back: ${reinstall}`,
-          path: f.file,
-        };
+        return warning(
+          'modules',
+          `${where}: ${f.detail}`,
+          `harmless; to have the exact file back: ${reinstall}`,
+          f.file,
+        );
       case 'not-installed':
       case 'vermagic':
       case 'unreadable':
-        return {
-          check: 'modules',
-          severity: 'problem',
-          summary: `${where}: ${f.detail}`,
-          action: `build and install it again: ${reinstall}`,
-          path: f.file,
-        };
+        return problem(
+          'modules',
+          `${where}: ${f.detail}`,
+          `build and install it again: ${reinstall}`,
+          f.file,
+        );
     }
   });
 }

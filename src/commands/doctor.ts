@@ -1,5 +1,6 @@
 import { readFile, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { planKernelCc } from '../build/make-command.ts';
 import { expandKernelVariables } from '../config/framework-conf.ts';
 import { readContextKernel, type Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
@@ -109,7 +110,8 @@ async function readCompilers(kernels: readonly DoctorKernel[]): Promise<Map<stri
     kernels
       .filter(({ kernel }) => kernel.headersDir !== undefined)
       .map(async ({ kernel }) => {
-        const command = planBuildCompiler(kernel, isOnPath);
+        const cc = planKernelCc(kernel.config);
+        const command = planBuildCompiler(kernel, cc !== undefined && isOnPath(cc));
         let facts = byCommand.get(command);
         if (facts === undefined) {
           facts = readCompiler(command);
@@ -232,6 +234,7 @@ async function readStateFacts(ctx: Context): Promise<StateFacts> {
   }
   return {
     dkmsTree: paths.dkmsTree,
+    treeExists: await isDir(paths.dkmsTree),
     versions,
     kernelLinks,
     workDirs,
@@ -306,15 +309,25 @@ async function readLockFacts(ctx: Context): Promise<LockFacts> {
 
 /** Everything doctor judges, each read once. Reads only: it recovers no journal and takes no lock. */
 export async function readDoctorFacts(ctx: Context): Promise<DoctorFacts> {
+  const { root, installTree } = ctx.paths;
   const kernels = await readKernels(ctx);
-  const [compilerOf, secureBoot, state, modules, lock] = await Promise.all([
+  const [rootExists, compilerOf, secureBoot, state, modules, lock] = await Promise.all([
+    isDir(root),
     readCompilers(kernels),
     readSecureBoot(ctx),
     readStateFacts(ctx),
     readModuleFacts(ctx),
     readLockFacts(ctx),
   ]);
-  return { kernels, compilerOf, secureBoot, state, modules, lock };
+  return {
+    root: { dir: root, exists: rootExists, installTree },
+    kernels,
+    compilerOf,
+    secureBoot,
+    state,
+    modules,
+    lock,
+  };
 }
 
 /** `kmodforge doctor`: what commonly goes wrong, checked on the system under the root. */

@@ -7,8 +7,15 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonLines } from '../../support/cli.ts';
-import { arch, fixtureDir, kernelOfFlavor, makeTestRoot, type TestRoot } from '../../support/test-root.ts';
+import { jsonLines, runCli } from '../../support/cli.ts';
+import {
+  arch,
+  fixtureDir,
+  kernelOfFlavor,
+  makeTempDir,
+  makeTestRoot,
+  type TestRoot,
+} from '../../support/test-root.ts';
 
 interface DoctorRecord {
   type: string;
@@ -261,5 +268,50 @@ describe('doctor', () => {
       await holderExit;
       await rm(path.join(t.root, 'tmp'), { recursive: true, force: true });
     }
+  });
+});
+
+describe('doctor on a root with no system in it', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await makeTempDir('kmf-doctor-empty-');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('warns of an empty root: no kernel and no state tree, not "No problems found."', async () => {
+    const { code, stdout } = await runCli('--root', dir, 'doctor', '--json');
+    expect(code).toBe(0);
+    const warnings = (jsonLines(stdout) as unknown as DoctorRecord[]).filter((r) => r.severity !== 'ok');
+    expect(warnings).toEqual([
+      expect.objectContaining({ check: 'headers', path: path.join(dir, 'lib/modules') }),
+      expect.objectContaining({ check: 'state', path: path.join(dir, 'var/lib/dkms') }),
+    ]);
+    expect(warnings.map((w) => w.severity)).toEqual(['warning', 'warning']);
+    const text = await runCli('--root', dir, 'doctor');
+    expect(text.stdout).toMatch(/^warning +headers +no kernel found: /m);
+    expect(text.stdout).toMatch(new RegExp(`^warning +state +${dir}/var/lib/dkms does not exist: `, 'm'));
+    expect(text.stdout).toMatch(/\n0 problems, 2 warnings\.\n$/);
+  });
+
+  it('says a root that does not exist does not, and nothing else', async () => {
+    const missing = path.join(dir, 'missing');
+    const { code, stdout, stderr } = await runCli('--root', missing, 'doctor');
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(
+      [
+        `warning  root         ${missing} does not exist: there is no system to check`,
+        '                      do this: give --root the directory that holds the system (its /lib/modules, /var/lib/dkms and /etc/dkms)',
+        '0 problems, 1 warning.',
+        '',
+      ].join('\n'),
+    );
+    const json = await runCli('--root', missing, 'doctor', '--json');
+    expect(jsonLines(json.stdout)).toEqual([
+      expect.objectContaining({ type: 'doctor', check: 'root', severity: 'warning', path: missing }),
+    ]);
+    // doctor only reads: it made nothing under the missing root.
+    await expect(readFile(missing)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -51,11 +51,13 @@ const noEfi: SecureBootFacts = {
 
 function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
   return {
+    root: { dir: '/', exists: true, installTree: '/lib/modules' },
     kernels: [],
     compilerOf: new Map(),
     secureBoot: noEfi,
     state: {
       dkmsTree: '/var/lib/dkms',
+      treeExists: true,
       versions: [],
       kernelLinks: [],
       workDirs: [],
@@ -135,9 +137,26 @@ describe('the headers check', () => {
 
   it('checks the running kernel, and skips a directory with neither modules nor headers', () => {
     const leftover = { ...missing, hasModules: false };
-    expect(of(facts({ kernels: [leftover] }), 'headers')).toEqual([]);
+    expect(of(facts({ kernels: [leftover, missing] }), 'headers')).toHaveLength(1);
     const [running] = of(facts({ kernels: [{ ...leftover, running: true }] }), 'headers');
     expect(running?.summary).toMatch(/^6\.1\.0-99-amd64 \(running\): no headers/);
+  });
+
+  it('is a warning when no kernel is found, naming where it looked', () => {
+    const leftover = { ...missing, hasModules: false };
+    const root = { dir: '/srv/image', exists: true, installTree: '/srv/image/lib/modules' };
+    const expected = [
+      {
+        check: 'headers',
+        severity: 'warning',
+        summary:
+          "no kernel found: no kernel's modules or headers in /srv/image/lib/modules, /srv/image/usr/src/kernels, /srv/image/usr/src/linux-obj: nothing to build modules for",
+        action: 'install a kernel and its headers, or point --root (or --installtree) at the system to check',
+        path: '/srv/image/lib/modules',
+      },
+    ];
+    expect(of(facts({ root, kernels: [] }), 'headers')).toEqual(expected);
+    expect(of(facts({ root, kernels: [leftover] }), 'headers')).toEqual(expected);
   });
 
   it('is ok for a kernel with headers', () => {
@@ -168,10 +187,11 @@ describe('parseCompilerVersion', () => {
 describe('planBuildCompiler', () => {
   it("is the kernel's compiler when on PATH, else gcc, and clang for clang kernels", () => {
     const gccKernel = kernel('6.1.0-56-amd64', { config: ccConfig(gcc12Text) });
-    expect(planBuildCompiler(gccKernel, () => true)).toBe('gcc-12');
-    expect(planBuildCompiler(gccKernel, () => false)).toBe('gcc');
+    expect(planBuildCompiler(gccKernel, true)).toBe('gcc-12');
+    expect(planBuildCompiler(gccKernel, false)).toBe('gcc');
     const clangKernel = kernel('6.1.0-56-amd64', { config: ccConfig('Debian clang version 14.0.6', true) });
-    expect(planBuildCompiler(clangKernel, () => true)).toBe('clang');
+    expect(planBuildCompiler(clangKernel, false)).toBe('clang');
+    expect(planBuildCompiler(kernel('6.1.0-56-amd64'), true)).toBe('gcc');
   });
 });
 
@@ -336,6 +356,28 @@ describe('the lock check', () => {
     expect(found(undefined)?.severity).toBe('warning');
     expect(found(undefined)?.action).toMatch(/^rm \/tmp\/dkms_rpm_safe_upgrade_lock\.77\.abc /);
     expect(found('Fri Nov 27 10:00:00 2026')?.summary).toMatch('is another process now');
+  });
+});
+
+describe('the root', () => {
+  it('that does not exist is one warning, in place of checks that would find nothing and call it ok', () => {
+    const root = { dir: '/nonexistent', exists: false, installTree: '/nonexistent/lib/modules' };
+    const findings = planDoctorFindings(facts({ root }));
+    expect(findings).toEqual([
+      {
+        check: 'root',
+        severity: 'warning',
+        summary: '/nonexistent does not exist: there is no system to check',
+        action:
+          'give --root the directory that holds the system (its /lib/modules, /var/lib/dkms and /etc/dkms)',
+        path: '/nonexistent',
+      },
+    ]);
+    expect(hasProblem(findings)).toBe(false);
+  });
+
+  it('that exists has no finding of its own', () => {
+    expect(of(facts(), 'root')).toEqual([]);
   });
 });
 

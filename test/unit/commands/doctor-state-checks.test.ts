@@ -21,6 +21,7 @@ const version: VersionFacts = {
 function state(overrides: Partial<StateFacts> = {}): StateFacts {
   return {
     dkmsTree: '/var/lib/dkms',
+    treeExists: true,
     versions: [version],
     kernelLinks: [],
     workDirs: [],
@@ -38,6 +39,19 @@ describe('planStateFindings', () => {
         severity: 'ok',
         summary: '/var/lib/dkms: 1 module version added, nothing inconsistent',
         action: undefined,
+        path: '/var/lib/dkms',
+      },
+    ]);
+  });
+
+  it('is one warning when the tree does not exist, saying what makes it', () => {
+    expect(planStateFindings(state({ treeExists: false, versions: [] }), [])).toEqual([
+      {
+        check: 'state',
+        severity: 'warning',
+        summary: '/var/lib/dkms does not exist: no module has been added on this system',
+        action:
+          'if modules should be there, point --dkmstree (or dkms_tree in framework.conf) at the state tree; otherwise kmodforge add creates it',
         path: '/var/lib/dkms',
       },
     ]);
