@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.." || exit 1
 bash scripts/apt-deps.sh \
   make gcc libc6-dev kmod patch binutils xz-utils zstd openssl python3 \
   linux-headers-amd64 linux-headers-rt-amd64 linux-headers-cloud-amd64 \
-  dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev shellcheck systemd man-db groff-base || exit 1
+  dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev shellcheck systemd man-db groff-base \
+  qemu-system-x86 busybox-static ovmf || exit 1
 npm ci --no-audit --no-fund || exit 1
 
 passed=0

@@ -29,6 +29,8 @@ export const exitCodes = {
   MISSING_DEPENDS: 13,
   /** doctor found a problem (not an error: the command's answer; warnings alone exit 0). */
   DOCTOR_PROBLEM: 14,
+  /** verify: a module did not load, oopsed or warned in the guest (dkms has no such check, nor code). */
+  LOAD_FAILED: 15,
   NO_HEADERS: 21,
   CONFIG_INVALID: 8,
   COMMAND_FAILED: 1,

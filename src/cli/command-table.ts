@@ -45,6 +45,7 @@ export const commandTable: readonly CommandEntry[] = [
   },
   { names: ['match'], load: async () => (await import('./commands/match.ts')).registerMatch },
   { names: ['status'], load: async () => (await import('./commands/status.ts')).registerStatus },
+  { names: ['verify'], load: async () => (await import('./commands/verify.ts')).registerVerify },
   { names: ['doctor'], load: async () => (await import('./commands/doctor.ts')).registerDoctor },
   {
     names: ['generate-mok', 'generate_mok'],

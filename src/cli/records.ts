@@ -14,6 +14,7 @@ import type { ClearCacheResult } from '../commands/cache.ts';
 import type { doctorRecord } from './commands/doctor.ts';
 import type { kernelRecord } from './commands/kernels.ts';
 import type { statusRecord, verifyRecord } from './commands/status.ts';
+import type { loadRecord, verifyResultRecord } from './commands/verify.ts';
 
 /** An error as data: in an error line and in the outcomes of builds, installs and autoinstalls. */
 export interface ErrorData {
@@ -63,4 +64,6 @@ export type OutputLine =
   | ReturnType<typeof verifyRecord>
   | ReturnType<typeof kernelRecord>
   | ReturnType<typeof doctorRecord>
+  | ReturnType<typeof loadRecord>
+  | ReturnType<typeof verifyResultRecord>
   | (ResolvedConf['conf'] & { buildDir: string });

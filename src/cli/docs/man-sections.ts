@@ -197,6 +197,7 @@ export const exitCodeMeanings: Readonly<Record<ErrorCode, string>> = {
   VERIFY_FAILED: 'a module that differs from its build, found by status --verify',
   MISSING_DEPENDS: 'a module of BUILD_DEPENDS is not installed for the kernel',
   DOCTOR_PROBLEM: 'a problem found by doctor (warnings alone exit 0)',
+  LOAD_FAILED: 'a module did not load, oopsed or warned in the kernel verify booted',
   NO_HEADERS: 'the kernel has no headers',
   CONFIG_INVALID: 'an invalid configuration of kmodforge or dkms',
   COMMAND_FAILED: 'a command or a file operation failed',
