@@ -35,6 +35,8 @@ export interface SideBySide {
   kmodforge: TestRoot;
   /** Runs `dkms <args> <tree options>` on both roots; `{root}` in an argument becomes each side's root. */
   run: (...args: string[]) => Promise<{ dkms: SideRun; kmodforge: SideRun }>;
+  /** As run, with `env` added to both sides' environment. */
+  runWithEnv: (env: Env, ...args: string[]) => Promise<{ dkms: SideRun; kmodforge: SideRun }>;
   /** Runs a command line on the real dkms only (e.g. to set up a state both sides should then read). */
   runDkmsOnly: (...args: string[]) => Promise<SideRun>;
   /** Runs a command line on the front end only. */
@@ -46,7 +48,9 @@ function hasExitCode(error: unknown): error is Error & { code: number; stdout: s
   return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
 }
 
-function signingEnv(root: TestRoot): Record<string, string> {
+export type Env = Record<string, string>;
+
+function signingEnv(root: TestRoot): Env {
   return { mok_signing_key: root.signingKey, mok_certificate: root.signingCertificate };
 }
 
@@ -61,13 +65,13 @@ export function normalizeSide(run: SideRun, root: string): SideRun {
   return { code: run.code, stdout: clean(run.stdout), stderr: clean(run.stderr) };
 }
 
-/** Runs the real dkms 3.0.10 on a root (in a mount namespace, see inRootModules), with LC_ALL=C. */
-export async function runRealDkms(root: TestRoot, args: readonly string[]): Promise<SideRun> {
+/** Runs the real dkms 3.0.10 on a root (in a mount namespace, see inRootModules), with LC_ALL=C and `env`. */
+export async function runRealDkms(root: TestRoot, args: readonly string[], env: Env = {}): Promise<SideRun> {
   try {
     const { stdout, stderr } = await execFile(
       ...inRootModules(root, '/usr/sbin/dkms', [...withRoot(args, root), ...treeOptions(root)]),
       {
-        env: { ...process.env, LC_ALL: 'C', ...signingEnv(root) },
+        env: { ...process.env, LC_ALL: 'C', ...signingEnv(root), ...env },
         maxBuffer: 64 * 1024 * 1024,
       },
     );
@@ -79,12 +83,12 @@ export async function runRealDkms(root: TestRoot, args: readonly string[]): Prom
 }
 
 /** Runs kmodforge's `dkms` front end in-process on a root, as runRealDkms runs dkms. */
-export async function runFrontEnd(root: TestRoot, args: readonly string[]): Promise<SideRun> {
+export async function runFrontEnd(root: TestRoot, args: readonly string[], env: Env = {}): Promise<SideRun> {
   const run = await captureIo((io) =>
     runDkmsFrontEnd([...withRoot(args, root), ...treeOptions(root)], {
       io,
       program: '/usr/sbin/dkms',
-      env: { LC_ALL: 'C', ...signingEnv(root) },
+      env: { LC_ALL: 'C', ...signingEnv(root), ...env },
       isRoot: process.getuid?.() === 0,
       runningKernel: os.release(),
       machine: os.machine(),
@@ -99,13 +103,18 @@ export async function runFrontEnd(root: TestRoot, args: readonly string[]): Prom
 export async function makeSideBySide(options: TestRootOptions = {}): Promise<SideBySide> {
   const dkms = await makeTestRoot({ prefix: 'kmf-sbs-dkms-', ...options });
   const kmodforge = await makeTestRoot({ prefix: 'kmf-sbs-kmf-', ...options });
+  const runBoth = async (
+    env: Env,
+    args: readonly string[],
+  ): Promise<{ dkms: SideRun; kmodforge: SideRun }> => {
+    const [a, b] = await Promise.all([runRealDkms(dkms, args, env), runFrontEnd(kmodforge, args, env)]);
+    return { dkms: a, kmodforge: b };
+  };
   return {
     dkms,
     kmodforge,
-    run: async (...args) => {
-      const [a, b] = await Promise.all([runRealDkms(dkms, args), runFrontEnd(kmodforge, args)]);
-      return { dkms: a, kmodforge: b };
-    },
+    run: (...args) => runBoth({}, args),
+    runWithEnv: (env, ...args) => runBoth(env, args),
     runDkmsOnly: (...args) => runRealDkms(dkms, args),
     runKmodforgeOnly: (...args) => runFrontEnd(kmodforge, args),
     cleanup: async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { runCommand } from '../../exec/run.ts';
 import type { DkmsArgs } from './parse-dkms-argv.ts';
 import { dkmsChildEnv, type DkmsInvocation } from './invocation.ts';
-import { formatDkmsError } from './parse-dkms-argv.ts';
+import { formatDkmsError } from './text/messages.ts';
 
 /**
  * dkms 3.0.10's --rpm_safe_upgrade. An RPM upgrade runs the new package's `dkms add` before the old one's

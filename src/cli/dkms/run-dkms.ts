@@ -8,13 +8,8 @@ import type { Io } from '../io.ts';
 import { dkmsActionTable, type DkmsPreflight } from './action-table.ts';
 import { dkmsVersion } from './grammar.ts';
 import { dkmsEnvironmentSettings, type DkmsInvocation } from './invocation.ts';
-import {
-  formatDkmsError,
-  formatDkmsUsage,
-  parseDkmsArgv,
-  type ArgumentKind,
-  type DkmsArgs,
-} from './parse-dkms-argv.ts';
+import { parseDkmsArgv, type ArgumentKind, type DkmsArgs } from './parse-dkms-argv.ts';
+import { formatDkmsError, formatDkmsUsage } from './text/messages.ts';
 import { isAdded, readBuilds } from '../../state/read-state.ts';
 import { compareKernelReleases } from '../../version/kernel.ts';
 import type { Paths } from '../../paths.ts';

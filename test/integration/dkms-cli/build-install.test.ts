@@ -34,6 +34,8 @@ interface Row {
   /** Run before the row's command, on each side's root. */
   setup?: (root: TestRoot) => Promise<void>;
   args: string[];
+  /** Added to both sides' environment. */
+  env?: Record<string, string>;
   expect?: Check;
 }
 
@@ -50,7 +52,7 @@ function table(sbs: () => SideBySide, rows: readonly Row[]): void {
     it(row.name, async () => {
       const s = sbs();
       for (const root of [s.dkms, s.kmodforge]) await row.setup?.(root);
-      const result = await s.run(...row.args);
+      const result = await s.runWithEnv(row.env ?? {}, ...row.args);
       expect(withoutDots(result.kmodforge)).toEqual(withoutDots(result.dkms));
       await row.expect?.(result);
     });
@@ -275,6 +277,37 @@ describe('dkms build and install: scripts, --directive, deprecated directives, -
         expect: (r) => {
           expect(r.dkms.stdout).toContain(`make -j KERNELRELEASE=${rt}`);
         },
+      },
+      {
+        name: "-j abc: dkms's make refuses -jabc, exit 10",
+        setup: moduleWith('kmf-badj', []),
+        args: ['build', 'kmf-badj/1.0', '-k', rt, '-j', 'abc'],
+        expect: (r) => {
+          expect(r.dkms.code).toBe(10);
+          expect(r.dkms.stdout).toContain(`make -jabc KERNELRELEASE=${rt}`);
+        },
+      },
+      {
+        name: 'parallel_jobs=00 in the environment: make refuses -j00, after PRE_BUILD',
+        setup: moduleWith('kmf-badenv', ['PRE_BUILD="fail.sh pre_build"']),
+        args: ['build', 'kmf-badenv/1.0', '-k', rt],
+        env: { parallel_jobs: '00' },
+        expect: async (r) => {
+          expect(r.dkms.code).toBe(10);
+          expect(r.dkms.stderr).toContain('err pre_build');
+          for (const root of [sbs.dkms, sbs.kmodforge])
+            expect(
+              await readFile(path.join(root.dkmsTree, 'kmf-badenv', '1.0', 'build', 'make.log'), 'utf8'),
+            ).toContain("the '-j' option requires a positive integer argument");
+        },
+      },
+      {
+        name: '-j abc and a make command dkms gives no -j: the build goes on',
+        setup: moduleWith('kmf-quotedj', [
+          'MAKE[0]="\'make\' -C ${kernel_source_dir} M=${dkms_tree}/${PACKAGE_NAME}/${PACKAGE_VERSION}/build"',
+        ]),
+        args: ['build', 'kmf-quotedj/1.0', '-k', rt, '-j', 'abc'],
+        expect: exitsWith(0),
       },
       {
         name: 'the version check refuses the only module: the kernel is marked installed all the same',

@@ -10,28 +10,24 @@
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDkms as runDkmsFrontEnd } from '../../../src/cli/dkms/run-dkms.ts';
-import { captureIo } from '../../support/cli.ts';
 import { installedKernels } from '../../support/debian-dkms.ts';
 import {
   makeSideBySide,
-  normalizeSide,
+  runFrontEnd,
+  runRealDkms,
+  type Env,
   type SideBySide,
   type SideRun,
 } from '../../support/dkms-side-by-side.ts';
 import {
   copyFixture,
   fixtureDir,
-  inRootModules,
   kernelOfFlavor,
   makeSigningKeyPair,
   makeTempDir,
-  treeOptions,
-  type TestRoot,
 } from '../../support/test-root.ts';
 
 const execFile = promisify(execFileCallback);
@@ -39,42 +35,6 @@ const kernel = kernelOfFlavor(installedKernels(), 'amd64');
 const lockPrefix = `dkms_rpm_safe_upgrade_lock.${process.ppid}.`;
 
 type Side = 'dkms' | 'kmodforge';
-type Env = Record<string, string>;
-
-function signingEnv(root: TestRoot): Env {
-  return { mok_signing_key: root.signingKey, mok_certificate: root.signingCertificate };
-}
-
-/** The real dkms on its root, as the side-by-side harness runs it, with `env` added to its environment. */
-async function runRealDkms(root: TestRoot, args: readonly string[], env: Env): Promise<SideRun> {
-  try {
-    const { stdout, stderr } = await execFile(
-      ...inRootModules(root, '/usr/sbin/dkms', [...args, ...treeOptions(root)]),
-      { env: { ...process.env, LC_ALL: 'C', ...signingEnv(root), ...env }, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return normalizeSide({ code: 0, stdout, stderr }, root.root);
-  } catch (error) {
-    const e = error as Error & { code: number; stdout: string; stderr: string };
-    if (typeof e.code !== 'number') throw error;
-    return normalizeSide({ code: e.code, stdout: e.stdout, stderr: e.stderr }, root.root);
-  }
-}
-
-/** The front end in-process, with `env` as (part of) its environment and this process as its `$PPID`. */
-async function runFrontEnd(root: TestRoot, args: readonly string[], env: Env): Promise<SideRun> {
-  const run = await captureIo((io) =>
-    runDkmsFrontEnd([...args, ...treeOptions(root)], {
-      io,
-      program: '/usr/sbin/dkms',
-      env: { LC_ALL: 'C', ...signingEnv(root), ...env },
-      isRoot: process.getuid?.() === 0,
-      runningKernel: os.release(),
-      machine: os.machine(),
-      parentPid: process.pid,
-    }),
-  );
-  return normalizeSide(run, root.root);
-}
 
 /** Runs a command line on both sides, each with the environment `envOf` gives it. */
 async function runBoth(

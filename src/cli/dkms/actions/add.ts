@@ -3,7 +3,6 @@ import path from 'node:path';
 import { addModule } from '../../../commands/add.ts';
 import type { ModuleSpec } from '../../../commands/module-arg.ts';
 import { withMutation } from '../../../commands/mutation.ts';
-import { parseDirectiveOverride } from '../../../conf/directive-override.ts';
 import { KmodError } from '../../../errors.ts';
 import type { KernelTarget } from '../../../kernel/target.ts';
 import { exists, isDir } from '../../../state/fs.ts';
@@ -12,7 +11,7 @@ import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
 import { readDkmsConf } from '../read-dkms-conf.ts';
 import { writeRpmSafeUpgradeLock } from '../rpm-safe-upgrade.ts';
-import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
+import { dkmsDirectives, printPostAdd } from './kernel-run.ts';
 
 /**
  * dkms add (add_module): from an archive as ldtarball, from a source tree (copied to <sourcetree>/M-V, as
@@ -79,18 +78,10 @@ export async function runDkmsAdd(inv: DkmsInvocation): Promise<number> {
     copyFrom === undefined ? { kind: 'registered', module, version } : { kind: 'source', dir: copyFrom };
   const from = inv.events.length;
   const result = await withMutation(ctx, (locked) =>
-    addModule(locked, spec, { target, directives: args.directives.map(parseDirectiveOverride) }),
+    addModule(locked, spec, { target, directives: dkmsDirectives(inv) }),
   );
   io.out(`Creating symlink ${ctx.paths.dkmsTree}/${module}/${version}/source -> ${result.sourceDir}\n`);
-  // add_module ends with run_build_script: POST_ADD's status is dkms's.
-  let status = 0;
-  for (const run of parseScriptRuns(inv.events.slice(from), ['POST_ADD'])) {
-    const printed = formatScriptRun(run);
-    io.out(printed.out);
-    if (printed.err !== '') io.err(printed.err);
-    status = run.status;
-  }
-  return status;
+  return printPostAdd(io, inv.events.slice(from));
 }
 
 async function isFile(file: string): Promise<boolean> {

@@ -4,14 +4,14 @@ import { KmodError } from '../../../errors.ts';
 import { readKernelLink } from '../../../state/read-state.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
-import { formatDkmsError } from '../parse-dkms-argv.ts';
+import { formatDkmsError } from '../text/messages.ts';
 import { formatBadConf } from '../text/add-conf-errors.ts';
 import {
   dkmsAutoinstallFailure,
   formatDkmsMissingDependencies,
   planDkmsAutoinstallReport,
 } from '../text/autoinstall.ts';
-import { writeDkmsInstallOutcome } from './install.ts';
+import { writeDkmsInstallOutcome } from './install-outcome.ts';
 import { readDkmsConf } from '../read-dkms-conf.ts';
 
 /** dkms autoinstall: the first -k only (dkms 3.0.10 reads `$kernelver`, the first of its list). */

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { installModule, type InstallOutcome } from '../../../commands/install.ts';
+import { installModule } from '../../../commands/install.ts';
 import { withMutation, type LockedContext } from '../../../commands/mutation.ts';
 import { KmodError } from '../../../errors.ts';
 import { findModulesNamed } from '../../../install/originals.ts';
 import { compareModuleVersions, readModuleVersion } from '../../../install/version-sanity.ts';
-import type { KernelTarget } from '../../../kernel/target.ts';
 import { underRoot } from '../../../paths.ts';
 import { isDir, readOptional } from '../../../state/fs.ts';
 import { findModuleFile } from '../../../state/module-file.ts';
@@ -14,8 +13,8 @@ import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
 import { installIsForced } from '../rpm-safe-upgrade.ts';
 import { formatBadConf } from '../text/add-conf-errors.ts';
-import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
-import { die, newTranscript, say, sayErr, type DkmsTranscript } from '../text/build-text.ts';
+import { formatScriptChunks, parseScriptRuns, type OutputChunk } from '../text/add-remove-scripts.ts';
+import { die, newTranscript, say, sayErr } from '../text/build-text.ts';
 import {
   formatAlreadyInstalled,
   formatDkmsInstallation,
@@ -25,21 +24,14 @@ import {
   planDkmsSanity,
   type DkmsOriginalFacts,
 } from '../text/install-text.ts';
+import { prepareDkmsBuild, readDkmsBuilt, runQueuedBuilds, type QueuedBuild } from './build.ts';
 import {
-  dkmsConfFiles,
   dkmsDirectives,
   dkmsTargets,
-  prepareDkmsBuild,
-  planDkmsBuild,
   printRuns,
-  readDkmsBuilt,
-  runDkmsSigning,
-  runQueuedBuilds,
-  sayBuildOutcome,
-  sayConfRead,
+  sayModuleConfRead,
   type DkmsKernelRun,
-  type QueuedBuild,
-} from './build.ts';
+} from './kernel-run.ts';
 
 /** A kernel that reached do_install's own work (built, or building now). */
 interface PendingInstall {
@@ -54,7 +46,7 @@ interface PendingInstall {
  * set_module_suffix: ".ko" and the compression the kernel's modules.dep shows, read where dkms reads it
  * (/lib/modules/<K>, whatever --installtree says).
  */
-async function readDkmsModuleSuffix(inv: DkmsInvocation, kernel: string): Promise<string> {
+export async function readDkmsModuleSuffix(inv: DkmsInvocation, kernel: string): Promise<string> {
   const dep = (await readOptional(underRoot(inv.ctx.paths.root, `/lib/modules/${kernel}/modules.dep`))) ?? '';
   for (const suffix of ['.zst', '.xz', '.gz']) if (dep.includes(`${suffix}:`)) return `.ko${suffix}`;
   return '.ko';
@@ -140,7 +132,7 @@ async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<I
     die(t, 8, formatBadConf(args.conf ?? '').split('\n'));
     return undefined;
   }
-  sayConfRead(inv, t, conf, dkmsConfFiles(inv, p.module, p.version, conf));
+  sayModuleConfRead(inv, t, p.module, p.version, conf);
   const deleted = p.reinstall ? await sayReinstallUninstall(inv, p, suffix) : new Set<string>();
   const linked = !p.reinstall && (await readKernelLink(ctx.paths, p.module, kernel, arch)) !== undefined;
   const originals = tree.originalModules(ctx.paths, p.module, kernel, arch);
@@ -203,19 +195,8 @@ async function sayDkmsInstall(inv: DkmsInvocation, p: PendingInstall): Promise<I
  */
 function sayInstallScripts(inv: DkmsInvocation, p: PendingInstall, text: InstallText): void {
   const { t, target } = p.run;
-  const runs = parseScriptRuns(inv.events, ['PRE_INSTALL', 'POST_INSTALL']).filter(
-    (r) => r.kernel === target.release && r.arch === target.arch,
-  );
-  const chunksOf = (kind: string): DkmsTranscript['chunks'] =>
-    runs
-      .filter((r) => r.kind === kind)
-      .flatMap((r) => {
-        const printed = formatScriptRun(r);
-        return [
-          { stream: 'out' as const, text: printed.out },
-          ...(printed.err === '' ? [] : [{ stream: 'err' as const, text: printed.err }]),
-        ];
-      });
+  const runs = parseScriptRuns(inv.events, ['PRE_INSTALL', 'POST_INSTALL'], target);
+  const chunksOf = (kind: string): OutputChunk[] => formatScriptChunks(runs.filter((r) => r.kind === kind));
   const pre = runs.find((r) => r.kind === 'pre_install');
   if (text.preInstallAt !== undefined && pre?.ran === true && pre.status !== 0 && !inv.args.force) {
     t.chunks.splice(text.preInstallAt, t.chunks.length - text.preInstallAt, ...chunksOf('pre_install'));
@@ -301,82 +282,4 @@ export function runDkmsInstall(inv: DkmsInvocation): Promise<number> {
     await runInstalls(locked, inv, toInstall);
     return printRuns(inv, runs);
   });
-}
-
-/**
- * dkms's text for an install kmodforge already ran (autoinstall): the build's when one ran, then
- * do_install's, told from the outcome and the trees after it.
- */
-export async function writeDkmsInstallOutcome(inv: DkmsInvocation, o: InstallOutcome): Promise<void> {
-  const target: KernelTarget = { release: o.kernel, arch: o.arch };
-  const run: DkmsKernelRun = { target, t: newTranscript() };
-  if (o.status === 'already-installed')
-    say(run.t, formatAlreadyInstalled(o.module, o.version, o.kernel, o.arch));
-  else await sayInstallOutcome(inv, o, run.t, target);
-  printRuns(inv, [run]);
-}
-
-async function sayInstallOutcome(
-  inv: DkmsInvocation,
-  o: InstallOutcome,
-  t: DkmsTranscript,
-  target: KernelTarget,
-): Promise<void> {
-  const { ctx } = inv;
-  const build = o.build;
-  if (build !== undefined && build.status !== 'already-built') {
-    const q = await planTold(inv, o, t, target);
-    if (q !== undefined) await sayBuildOutcome(inv, q, build);
-    if (t.status !== 0) return;
-  }
-  if (o.status === 'failed' || o.status === 'excluded') {
-    if (o.error !== undefined) die(t, o.error.exitCode, o.error.message.split('\n'));
-    return;
-  }
-  const suffix = await readDkmsModuleSuffix(inv, o.kernel);
-  const { conf } = await readRegisteredConf(ctx, o.module, o.version, target);
-  const originals = tree.originalModules(ctx.paths, o.module, o.kernel, o.arch);
-  let alreadyFound = false;
-  for (const [i, record] of conf.modules.entries()) {
-    say(t, `\n${record.destName}${suffix}:\nRunning module version sanity check.\n`);
-    if (i === 0) sayScripts(inv, t, target, 'PRE_INSTALL');
-    const archived = await findModuleFile(originals, record.destName);
-    const original: DkmsOriginalFacts =
-      archived === undefined ? { kind: 'none' } : { kind: 'found', file: archived };
-    say(t, formatDkmsOriginal(original, { distroId: ctx.distro.id, archiveDir: originals, alreadyFound }));
-    if (original.kind === 'found') alreadyFound = true;
-    say(t, formatDkmsInstallation(ctx.paths.installTree, o.kernel, record.destLocation));
-  }
-  sayScripts(inv, t, target, 'POST_INSTALL');
-  say(t, 'depmod...\n');
-}
-
-/** run_build_script's text for the scripts of a kind that ran for a kernel. */
-function sayScripts(
-  inv: DkmsInvocation,
-  t: DkmsTranscript,
-  target: KernelTarget,
-  kind: 'PRE_INSTALL' | 'POST_INSTALL',
-): void {
-  for (const run of parseScriptRuns(inv.events, [kind])) {
-    if (run.kernel !== target.release || run.arch !== target.arch) continue;
-    const printed = formatScriptRun(run);
-    say(t, printed.out);
-    if (printed.err !== '') sayErr(t, printed.err);
-  }
-}
-
-/** The build text's facts for a build kmodforge already ran: its prologue and make line as dkms would print them. */
-async function planTold(
-  inv: DkmsInvocation,
-  o: InstallOutcome,
-  t: DkmsTranscript,
-  target: KernelTarget,
-): Promise<QueuedBuild | undefined> {
-  const signs = await runDkmsSigning(inv, o.kernel, t);
-  return planDkmsBuild(
-    inv,
-    { target, t },
-    { module: o.module, version: o.version, signs, added: false, unbuilt: true },
-  );
 }

@@ -2,16 +2,18 @@ import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { asKmodError } from '../../render.ts';
 import type { DkmsInvocation } from '../invocation.ts';
-import { formatDkmsError } from '../parse-dkms-argv.ts';
+import { formatDkmsError } from '../text/messages.ts';
 import { formatDkmsPrermRemoving, planDkmsPrermRemovals } from '../text/autoinstall-kernel-hooks.ts';
-import { readDkmsStatusLines } from './match.ts';
 import { runDkmsRemoval } from './remove.ts';
+import { readDkmsStatusLines } from './status.ts';
 
 /**
  * dkms 3.1's kernel_prerm, as dkms 3.0.10's /etc/kernel/prerm.d/dkms hook does it for the kernel: `dkms
- * remove` of each module version installed there (kmodforge's remove: one transaction each), a line on
- * stderr before each, then the empty updates directories go. Like the hook it never fails: a remove that
- * fails says so and the next one runs.
+ * remove` of each module version installed there (kmodforge's remove: one transaction each, and so one
+ * depmod each), a line on stderr before each, then the empty updates directories go. Like the hook it never
+ * fails: a remove that fails says so and the next one runs. This copies dkms's hook for scripts that run
+ * `dkms kernel_prerm`; kmodforge's own installed hooks run `kmodforge kernel_prerm` instead, which unbuilds
+ * every module built for the kernel with one depmod at the end (src/commands/kernel-hooks.ts).
  */
 export async function runDkmsKernelPrerm(inv: DkmsInvocation): Promise<number> {
   const { args, ctx, io } = inv;

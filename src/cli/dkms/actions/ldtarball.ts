@@ -8,7 +8,6 @@ import { tree } from '../../../state/tree.ts';
 import { runCommand } from '../../../exec/run.ts';
 import { dkmsChildEnv, type DkmsInvocation } from '../invocation.ts';
 import { writeRpmSafeUpgradeLock } from '../rpm-safe-upgrade.ts';
-import { formatScriptRun, parseScriptRuns } from '../text/add-remove-scripts.ts';
 import {
   addAlreadyAdded,
   formatBinariesOnlyStub,
@@ -24,6 +23,7 @@ import {
   ldtarballRpmFailed,
 } from '../text/tarball.ts';
 import { runDkmsAutoinstall } from './autoinstall.ts';
+import { printPostAdd } from './kernel-run.ts';
 
 /** The tarball's entries; for one tar cannot read, tar's own complaints (as dkms prints them) and exit 7. */
 async function readDkmsTarEntries(inv: DkmsInvocation, archive: string): Promise<TarEntry[]> {
@@ -96,13 +96,5 @@ export async function runDkmsLdtarball(inv: DkmsInvocation): Promise<number> {
   await writeRpmSafeUpgradeLock(inv, module, version);
   if (outcome.wasAdded) throw new KmodError('ALREADY_ADDED', addAlreadyAdded(module, version));
   io.out(formatCreatingSymlink(link, tree.source(ctx.paths, module, version)));
-  // add_module ends with run_build_script: POST_ADD's status is ldtarball's.
-  let status = 0;
-  for (const run of parseScriptRuns(inv.events.slice(from), ['POST_ADD'])) {
-    const printed = formatScriptRun(run);
-    io.out(printed.out);
-    if (printed.err !== '') io.err(printed.err);
-    status = run.status;
-  }
-  return status;
+  return printPostAdd(io, inv.events.slice(from));
 }

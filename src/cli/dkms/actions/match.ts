@@ -3,9 +3,8 @@ import path from 'node:path';
 import { KmodError } from '../../../errors.ts';
 import { isDir, exists } from '../../../state/fs.ts';
 import { tree } from '../../../state/tree.ts';
-import type { Io } from '../../io.ts';
 import type { DkmsInvocation } from '../invocation.ts';
-import { formatDkmsError } from '../parse-dkms-argv.ts';
+import { formatDkmsError } from '../text/messages.ts';
 import { planDkmsSignFile, planDkmsSigningStart } from '../text/build-text.ts';
 import {
   dkmsMatchNothingToDo,
@@ -19,29 +18,7 @@ import {
   parseDkmsMatchLine,
   planDkmsMatchLines,
 } from '../text/match.ts';
-import { runDkmsStatus } from './status.ts';
-
-/** What `dkms status -k K [-a A]` prints on stdout, line by line, read with the status action itself. */
-export async function readDkmsStatusLines(
-  inv: DkmsInvocation,
-  kernel: string,
-  arch: string | undefined,
-): Promise<string[]> {
-  let out = '';
-  const io: Io = { ...inv.io, out: (text) => (out += text), err: () => undefined };
-  await runDkmsStatus({
-    ...inv,
-    io,
-    args: {
-      ...inv.args,
-      module: undefined,
-      moduleVersion: undefined,
-      kernels: [kernel],
-      arches: arch === undefined ? [] : [arch],
-    },
-  });
-  return out.split('\n').filter((line) => line !== '');
-}
+import { readDkmsStatusLines } from './status.ts';
 
 /**
  * run_match, as dkms 3.0.10 runs it (see text/match.ts): its checks, the template's installed modules,

@@ -9,7 +9,7 @@ import { isDir } from '../../../state/fs.ts';
 import { readBuilds } from '../../../state/read-state.ts';
 import { tree } from '../../../state/tree.ts';
 import type { DkmsInvocation } from '../invocation.ts';
-import { formatDkmsError } from '../parse-dkms-argv.ts';
+import { formatDkmsError } from '../text/messages.ts';
 import { parseScriptRuns } from '../text/add-remove-scripts.ts';
 import {
   formatDeletedVersion,

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { formatStatusLine, readStatus, type StatusRecord } from '../../../commands/status.ts';
 import { readBuilds } from '../../../state/read-state.ts';
 import { tree } from '../../../state/tree.ts';
+import type { Io } from '../../io.ts';
 import type { DkmsInvocation } from '../invocation.ts';
-import { formatDkmsError } from '../parse-dkms-argv.ts';
+import { formatDkmsError } from '../text/messages.ts';
 
 /**
  * show_status: dkms's lines, per -k in order (or once for every kernel, -a still filtering), from the same
@@ -58,4 +59,26 @@ function withArch(records: readonly StatusRecord[], arch: string | undefined): S
       kept.push({ ...record, kernel: undefined, arch: undefined, state: 'added', notes: [] });
   }
   return kept;
+}
+
+/** What `dkms status -k K [-a A]` prints on stdout, line by line, read with runDkmsStatus itself. */
+export async function readDkmsStatusLines(
+  inv: DkmsInvocation,
+  kernel: string,
+  arch: string | undefined,
+): Promise<string[]> {
+  let out = '';
+  const io: Io = { ...inv.io, out: (text) => (out += text), err: () => undefined };
+  await runDkmsStatus({
+    ...inv,
+    io,
+    args: {
+      ...inv.args,
+      module: undefined,
+      moduleVersion: undefined,
+      kernels: [kernel],
+      arches: arch === undefined ? [] : [arch],
+    },
+  });
+  return out.split('\n').filter((line) => line !== '');
 }

@@ -3,6 +3,7 @@
  * text is a transcript of chunks on stdout and stderr, printed in order once its work is done.
  */
 import { formatDirectiveEcho } from './add-conf-errors.ts';
+import { formatDkmsError } from './messages.ts';
 
 /** What dkms prints for one kernel, in order, on its two streams. */
 export interface DkmsTranscript {
@@ -45,7 +46,7 @@ export function formatDkmsConfRead(facts: {
 
 /** dkms's `die N lines…` inside a kernel's subshell: the error on stderr, and the subshell's status. */
 export function die(t: DkmsTranscript, status: number, lines: readonly string[]): void {
-  sayErr(t, `Error! ${lines.join('\n')}\n`);
+  sayErr(t, formatDkmsError(lines));
   t.status = status;
 }
 
@@ -141,6 +142,18 @@ export function formatDkmsMakeLine(facts: {
   return command.startsWith('make')
     ? `make -j${facts.parallelJobs} KERNELRELEASE=${facts.kernel}${command.slice(4)}`
     : command;
+}
+
+/**
+ * The make command kmodforge's build is given when dkms's make would refuse its -j: make 4.3 takes a
+ * positive count after -j, or none, and on anything else ("abc", "00", "-2") fails at once with exit status
+ * 2. A count with spaces around it is split from -j by the shell and read as the count. Undefined when make
+ * takes the -j, or when the make line has none (its command does not start with `make`). Pure.
+ */
+export function planRefusedJobsMake(makeLine: string, parallelJobs: string): string | undefined {
+  if (!makeLine.startsWith(`make -j${parallelJobs} `)) return undefined;
+  if (/^\s*(0*[1-9]\d*)?\s*$/.test(parallelJobs)) return undefined;
+  return `make -j${parallelJobs}`;
 }
 
 /** The module arguments dkms's add_module asks for, with its usage for `add`. */

@@ -7,6 +7,7 @@ import {
   planDkmsSignFile,
   planDkmsSigningEnd,
   planDkmsSigningStart,
+  planRefusedJobsMake,
 } from '../../../../src/cli/dkms/text/build-text.ts';
 import { formatDkmsOriginal, planDkmsSanity } from '../../../../src/cli/dkms/text/install-text.ts';
 
@@ -143,5 +144,14 @@ describe('$parallel_jobs in the make line', () => {
     expect(planDkmsParallelJobs('3', 8)).toBe('3');
     expect(planDkmsParallelJobs(undefined, 8)).toBe('8');
     expect(planDkmsParallelJobs('', 8)).toBe('8');
+  });
+
+  it("a -j make refuses: kmodforge's make is given it too", () => {
+    const line = (jobs: string): string => `make -j${jobs} KERNELRELEASE=6.1.0-1-amd64 -C /k M=/b`;
+    for (const jobs of ['abc', '00', '-2', '1.5', '3x', '3 4'])
+      expect(planRefusedJobsMake(line(jobs), jobs)).toBe(`make -j${jobs}`);
+    for (const jobs of ['', '3', '007', ' 3', '3 '])
+      expect(planRefusedJobsMake(line(jobs), jobs)).toBeUndefined();
+    expect(planRefusedJobsMake("'make' -C src", 'abc')).toBeUndefined();
   });
 });
