@@ -14,15 +14,25 @@ DOCS_SCRIPT ?= scripts/docs.ts
 
 TSX := node_modules/.bin/tsx
 SEA := dist-sea/kmodforge
+# The Node the executable is made from (tsx runs the `node` on PATH): its path, version, size and time.
+# Rewritten only when they change, so that a new Node, and nothing else, remakes the executable.
+NODE_IDENTITY := dist-sea/node-identity
 
 all: $(SEA)
 
-$(SEA): package.json package-lock.json scripts/sea.ts scripts/bundle.ts $(shell find src -type f)
+$(SEA): package.json package-lock.json scripts/sea.ts scripts/bundle.ts $(shell find src -type f) $(NODE_IDENTITY)
 	$(TSX) scripts/sea.ts $@
+
+$(NODE_IDENTITY): FORCE
+	@mkdir -p $(@D)
+	@identity=$$(node -p 'const s = require("node:fs").statSync(process.execPath); `$${process.execPath} $${process.version} $${s.size} $${s.mtimeMs}`') && \
+		if [ "$$identity" != "$$(cat $@ 2>/dev/null)" ]; then echo "$$identity" > $@.$$$$ && mv $@.$$$$ $@; fi
+
+FORCE:
 
 install: $(SEA)
 	$(TSX) scripts/package-install.ts $(SEA) $(FILESDIR) $(DOCS_SCRIPT) \
 		"DESTDIR=$(DESTDIR)" "PREFIX=$(PREFIX)" "SYSCONFDIR=$(SYSCONFDIR)" \
 		"SYSTEMDUNITDIR=$(SYSTEMDUNITDIR)" "LOCALSTATEDIR=$(LOCALSTATEDIR)" "COMPRESS_MAN=$(COMPRESS_MAN)"
 
-.PHONY: all install
+.PHONY: all install FORCE

@@ -9,7 +9,7 @@
  */
 import { build } from 'esbuild';
 import { execa } from 'execa';
-import { chmod, copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { shippedFiles } from './bundle.ts';
 
@@ -21,9 +21,20 @@ const blobResource = 'NODE_SEA_BLOB';
 const seaFuse = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 export async function buildSea(output: string): Promise<void> {
-  const work = path.join(seaDir, 'work');
-  await rm(work, { recursive: true, force: true });
-  await mkdir(work, { recursive: true });
+  // A directory of its own beside the output: two builds at once (npm run deb and rpm) keep their blobs
+  // apart, and the executable is renamed into place on one file system.
+  await mkdir(path.dirname(output), { recursive: true });
+  const work = await mkdtemp(path.join(path.dirname(output), '.kmodforge-sea-'));
+  try {
+    await buildSeaIn(work, output);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const { size } = await stat(output);
+  console.log(`${path.relative(root, output)}: Node ${process.version}, ${(size / 2 ** 20).toFixed(1)} MiB`);
+}
+
+async function buildSeaIn(work: string, output: string): Promise<void> {
   const script = path.join(work, 'kmodforge.cjs');
   await build({
     absWorkingDir: root,
@@ -70,11 +81,7 @@ export async function buildSea(output: string): Promise<void> {
     '--sentinel-fuse',
     seaFuse,
   ]);
-  await mkdir(path.dirname(output), { recursive: true });
   await rename(executable, output);
-  await rm(work, { recursive: true, force: true });
-  const { size } = await stat(output);
-  console.log(`${path.relative(root, output)}: Node ${process.version}, ${(size / 2 ** 20).toFixed(1)} MiB`);
 }
 
 if (import.meta.filename === process.argv[1]) await buildSea(path.resolve(process.argv[2] ?? seaExecutable));

@@ -1,36 +1,46 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installSystemFiles, runSystemScript, type SystemFiles } from '../../support/system-files.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  arch,
-  copyFixture,
-  exists,
-  kernelOfFlavor,
-  makeSigningKeyPair,
-  makeTempDir,
-  makeTestRoot,
-  type TestRoot,
-} from '../../support/test-root.ts';
-
-/** A kernel of the root with no headers. */
-const headerless = '6.1.0-999-amd64';
+  headerless,
+  makeSystemRoot,
+  makeToolShims,
+  runSystemScript,
+  type SystemFiles,
+  type ToolShims,
+} from '../../support/system-files.ts';
+import { arch, copyFixture, exists, kernelOfFlavor, type TestRoot } from '../../support/test-root.ts';
 
 describe('/usr/lib/dkms/common.postinst, as a *-dkms package postinst runs it', () => {
   let t: TestRoot;
   let files: SystemFiles;
   let tmp: string;
+  let cleanup: () => Promise<void>;
+  let shims: ToolShims;
 
-  /** `common.postinst NAME VERSION /usr/share/NAME-dkms "" UPGRADE`, as dh_dkms's postinst calls it. */
-  const commonPostinst = (name: string, version: string, upgrade = ''): ReturnType<typeof runSystemScript> =>
-    runSystemScript(t.root, [
-      files.file('usr/lib/dkms/common.postinst'),
-      name,
-      version,
-      `/usr/share/${name}-dkms`,
-      '',
-      upgrade,
-    ]);
+  /**
+   * `common.postinst NAME VERSION TARBALL_ROOT "" UPGRADE`, as dh_dkms's postinst calls it (TARBALL_ROOT
+   * /usr/share/NAME-dkms), with the depmod shim on PATH; `makes` adds the make shim (which waits for a
+   * second build: only where two are due) and a budget of two builds at least, whatever the machine's
+   * processors.
+   */
+  const commonPostinst = (
+    name: string,
+    version: string,
+    options: { upgrade?: string; tarballRoot?: string; makes?: boolean } = {},
+  ): ReturnType<typeof runSystemScript> =>
+    runSystemScript(
+      t.root,
+      [
+        files.file('usr/lib/dkms/common.postinst'),
+        name,
+        version,
+        options.tarballRoot ?? `/usr/share/${name}-dkms`,
+        '',
+        options.upgrade ?? '',
+      ],
+      { env: { MAKEFLAGS: '-j4', ...shims.env({ makes: options.makes }) } },
+    );
 
   const statusLines = async (module: string): Promise<string[]> => {
     const { stdout } = await t.cli('status', module);
@@ -38,15 +48,14 @@ describe('/usr/lib/dkms/common.postinst, as a *-dkms package postinst runs it', 
   };
 
   beforeAll(async () => {
-    tmp = await makeTempDir('kmf-common-postinst-');
-    t = await makeTestRoot({ prefix: 'kmf-common-root-', signing: await makeSigningKeyPair(tmp) });
-    await mkdir(path.join(t.installTree, headerless));
-    files = await installSystemFiles(t.root);
+    ({ t, files, tmp, cleanup } = await makeSystemRoot('kmf-common-'));
+    shims = await makeToolShims(tmp);
   });
   afterAll(async () => {
-    await t.cleanup();
-    await files.cleanup();
-    await rm(tmp, { recursive: true, force: true });
+    await cleanup();
+  });
+  beforeEach(async () => {
+    await shims.reset();
   });
 
   it("without NAME or VERSION: dkms's message, exit 1", async () => {
@@ -60,7 +69,7 @@ describe('/usr/lib/dkms/common.postinst, as a *-dkms package postinst runs it', 
 
   it('registers the source the package left in /usr/src and installs it for every kernel with headers', async () => {
     await copyFixture('kmf-simple', path.join(t.sourceTree, 'kmf-simple-1.0'));
-    const run = await commonPostinst('kmf-simple', '1.0');
+    const run = await commonPostinst('kmf-simple', '1.0', { makes: true });
     expect(run.code, run.stderr).toBe(0);
     const [first, second, third] = t.kernels;
     expect(run.stdout).toContain('Loading new kmf-simple-1.0 DKMS files...\n');
@@ -73,13 +82,27 @@ describe('/usr/lib/dkms/common.postinst, as a *-dkms package postinst runs it', 
       t.kernels.map((k) => `kmf-simple/1.0, ${k}, ${arch}: installed`),
     );
     for (const kernel of t.kernels) expect(await exists(t.installedKo(kernel, 'kmf_simple'))).toBe(true);
+    // The kernels' builds ran in parallel, and depmod once for each kernel.
+    expect(await shims.mostMakesAtOnce()).toBeGreaterThanOrEqual(2);
+    expect((await shims.calls('depmod')).map((c) => c.split(' ').at(-1)).sort()).toEqual(t.kernels);
   });
 
   it('configured again (an upgrade to a new revision): removes the version, registers and installs it again', async () => {
-    const run = await commonPostinst('kmf-simple', '1.0', '1.0');
+    const run = await commonPostinst('kmf-simple', '1.0', { upgrade: '1.0' });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Removing old kmf-simple-1.0 DKMS files...\n/);
     expect(run.stdout).toContain('Loading new kmf-simple-1.0 DKMS files...\n');
+    expect(await statusLines('kmf-simple')).toEqual(
+      t.kernels.map((k) => `kmf-simple/1.0, ${k}, ${arch}: installed`),
+    );
+  });
+
+  it('a version left without its source link (half removed) is not registered: added again and installed', async () => {
+    await rm(path.join(t.dkmsTree, 'kmf-simple', '1.0', 'source'));
+    expect(await statusLines('kmf-simple')).toEqual([]);
+    const run = await commonPostinst('kmf-simple', '1.0', { upgrade: '1.0' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Loading new kmf-simple-1.0 DKMS files...\n/);
     expect(await statusLines('kmf-simple')).toEqual(
       t.kernels.map((k) => `kmf-simple/1.0, ${k}, ${arch}: installed`),
     );
@@ -117,5 +140,64 @@ describe('/usr/lib/dkms/common.postinst, as a *-dkms package postinst runs it', 
     } finally {
       await rm(flag);
     }
+  });
+
+  it("framework.conf's dkms_tree and install_tree: the module is built and installed there, for every kernel", async () => {
+    // A version the default trees do not have, so that nothing there can stand in for the moved ones.
+    await copyFixture('kmf-simple', path.join(t.sourceTree, 'kmf-simple-2.0'), {
+      'dkms.conf': (text) => text.replace('PACKAGE_VERSION="1.0"', 'PACKAGE_VERSION="2.0"'),
+    });
+    const conf = path.join(t.root, 'etc', 'dkms', 'framework.conf');
+    const installTree = path.join(t.root, 'srv/kmf/lib/modules');
+    await mkdir(path.dirname(conf), { recursive: true });
+    await writeFile(conf, 'dkms_tree="/var/lib/kmf-moved"\ninstall_tree="/srv/kmf/lib/modules"\n');
+    for (const kernel of t.kernels) await mkdir(path.join(installTree, kernel), { recursive: true });
+    try {
+      const run = await commonPostinst('kmf-simple', '2.0');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).not.toContain('binaries-only');
+      const [first, second, third] = t.kernels;
+      expect(run.stdout).toContain(`Building for ${first}, ${second} and ${third}\n`);
+      expect(await statusLines('kmf-simple')).toEqual(
+        t.kernels.map((k) => `kmf-simple/2.0, ${k}, ${arch}: installed`),
+      );
+      expect(await exists(path.join(t.root, 'var/lib/kmf-moved/kmf-simple/2.0/source'))).toBe(true);
+      for (const kernel of t.kernels) {
+        const ko = path.join(installTree, kernel, 'updates/dkms/kmf_simple.ko');
+        expect(await exists(ko), ko).toBe(true);
+      }
+    } finally {
+      await rm(conf);
+    }
+  });
+
+  it('a binaries-only tarball: installed for the kernel it has modules for, the others named', async () => {
+    const [first, second, third] = t.kernels;
+    const tarballRoot = path.join(tmp, 'kmf-simple-dkms');
+    await mkdir(tarballRoot);
+    const tarball = path.join(tarballRoot, 'kmf-simple-1.0.dkms.tar.gz');
+    const made = await t.cli(
+      'mktarball',
+      'kmf-simple/1.0',
+      '-k',
+      first ?? '',
+      '--binaries-only',
+      '--archive',
+      tarball,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    expect((await t.cli('remove', 'kmf-simple/1.0', '--all')).code).toBe(0);
+    await rm(path.join(t.sourceTree, 'kmf-simple-1.0'), { recursive: true });
+
+    const run = await commonPostinst('kmf-simple', '1.0', { tarballRoot });
+    expect(run.code, run.stderr).toBe(0);
+    for (const kernel of [second, third, headerless])
+      expect(run.stdout).toContain(
+        'This package appears to be a binaries-only package\n' +
+          ` you will not be able to build against kernel ${kernel ?? ''}\n` +
+          ' since the package source was not provided\n',
+      );
+    expect(run.stdout).toContain(`Building for ${first ?? ''}\n`);
+    expect(await statusLines('kmf-simple')).toEqual([`kmf-simple/1.0, ${first ?? ''}, ${arch}: installed`]);
   });
 });

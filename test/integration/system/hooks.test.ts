@@ -1,30 +1,32 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installSystemFiles, runSystemScript, type SystemFiles } from '../../support/system-files.ts';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  arch,
-  copyFixture,
-  exists,
-  kernelOfFlavor,
-  makeSigningKeyPair,
-  makeTempDir,
-  makeTestRoot,
-  type TestRoot,
-} from '../../support/test-root.ts';
+  headerless,
+  installSystemFiles,
+  makeSystemRoot,
+  makeToolShims,
+  runSystemScript,
+  type RunSystemScriptOptions,
+  type SystemFiles,
+  type ToolShims,
+} from '../../support/system-files.ts';
+import { arch, copyFixture, exists, kernelOfFlavor, type TestRoot } from '../../support/test-root.ts';
 
 const postinst = 'etc/kernel/postinst.d/dkms';
 const headerPostinst = 'etc/kernel/header_postinst.d/dkms';
 const prerm = 'etc/kernel/prerm.d/dkms';
 const plugin = 'usr/lib/kernel/install.d/40-kmodforge.install';
 
-/** A kernel of the root with no headers, as when an image is configured before its headers. */
-const headerless = '6.1.0-999-amd64';
+/** The kernel each depmod call was for: its last argument. */
+const depmodKernels = (calls: readonly string[]): string[] => calls.map((c) => c.split(' ').at(-1) ?? '');
 
 describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL modules', () => {
   let t: TestRoot;
   let files: SystemFiles;
   let tmp: string;
+  let cleanup: () => Promise<void>;
+  let shims: ToolShims;
   let amd64: string;
   let cloud: string;
   let rt: string;
@@ -34,15 +36,21 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
     return stdout.split('\n').filter((l) => l !== '');
   };
 
+  /** Runs a hook with the depmod and logger shims (and with `makes`, the make shim) on PATH. */
+  const runHook = (
+    command: readonly string[],
+    options: RunSystemScriptOptions & { makes?: boolean } = {},
+  ): ReturnType<typeof runSystemScript> =>
+    runSystemScript(t.root, command, {
+      env: { ...options.env, ...shims.env({ makes: options.makes }) },
+    });
+
   beforeAll(async () => {
-    tmp = await makeTempDir('kmf-hooks-');
-    t = await makeTestRoot({ prefix: 'kmf-hooks-root-', signing: await makeSigningKeyPair(tmp) });
+    ({ t, files, tmp, cleanup } = await makeSystemRoot('kmf-hooks-'));
+    shims = await makeToolShims(tmp);
     amd64 = kernelOfFlavor(t.kernels, 'amd64');
     cloud = kernelOfFlavor(t.kernels, 'cloud-amd64');
     rt = kernelOfFlavor(t.kernels, 'rt-amd64');
-    await mkdir(path.join(t.installTree, headerless));
-    await writeFile(path.join(t.installTree, headerless, 'modules.dep'), '');
-    files = await installSystemFiles(t.root);
     // kmf-simple has AUTOINSTALL="yes"; kmf-multi has none, so autoinstall leaves it alone.
     for (const [fixture, dir] of [
       ['kmf-simple', 'kmf-simple-1.0'],
@@ -54,9 +62,10 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
     }
   });
   afterAll(async () => {
-    await t.cleanup();
-    await files.cleanup();
-    await rm(tmp, { recursive: true, force: true });
+    await cleanup();
+  });
+  beforeEach(async () => {
+    await shims.reset();
   });
 
   it('the postinst and header_postinst hooks are the same script', async () => {
@@ -66,34 +75,46 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
   });
 
   it('header_postinst.d: builds and installs every AUTOINSTALL module for the kernel, and no other', async () => {
-    const run = await runSystemScript(t.root, [files.file(headerPostinst), amd64]);
+    const run = await runHook([files.file(headerPostinst), amd64]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Autoinstall on ${amd64} succeeded for module(s) kmf-simple.`);
     expect(await exists(t.installedKo(amd64, 'kmf_simple'))).toBe(true);
+    expect(depmodKernels(await shims.calls('depmod'))).toEqual([amd64]);
+    expect(await shims.calls('logger')).toEqual([]);
     expect(await statusOf(amd64)).toEqual([
       'kmf-multi/1.0: added',
       `kmf-simple/1.0, ${amd64}, ${arch}: installed`,
     ]);
   });
 
-  it('postinst.d: a module that fails to build is reported on stderr with its log, and the hook exits 0', async () => {
+  it('postinst.d: builds in parallel; a module that fails to build is reported on stderr with its log and in the journal, and the hook exits 0', async () => {
     await copyFixture('kmf-broken', path.join(t.sourceTree, 'kmf-broken-1.0'), {
       'dkms.conf': (text) => `${text}AUTOINSTALL="yes"\n`,
     });
     expect((await t.cli('add', 'kmf-broken/1.0')).code).toBe(0);
-    const run = await runSystemScript(t.root, [files.file(postinst), cloud, `/boot/vmlinuz-${cloud}`]);
+    // A budget of two builds at least, whatever the machine's processors.
+    const run = await runHook([files.file(postinst), cloud, `/boot/vmlinuz-${cloud}`], {
+      env: { MAKEFLAGS: '-j4' },
+      makes: true,
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Autoinstall on ${cloud} succeeded for module(s) kmf-simple.`);
     expect(run.stdout).toContain(`Autoinstall on ${cloud} failed for module(s) kmf-broken(10).`);
     expect(run.stderr).toContain(`${t.dkmsTree}/kmf-broken/1.0/.kmodforge-build/${cloud}-${arch}/make.log`);
     expect(run.stderr).toContain(`kmodforge: WARNING: autoinstall for kernel ${cloud} failed (exit 11)`);
+    expect(await shims.calls('logger')).toEqual([
+      `-t kmodforge -p daemon.warning autoinstall for kernel ${cloud} failed (exit 11); see the make.log of each failed build`,
+    ]);
+    // kmf-simple's and kmf-broken's makes ran at the same time.
+    expect(await shims.mostMakesAtOnce()).toBe(2);
+    expect(depmodKernels(await shims.calls('depmod'))).toEqual([cloud]);
     expect(await exists(t.installedKo(cloud, 'kmf_simple'))).toBe(true);
     expect(await statusOf(cloud)).toContain(`kmf-simple/1.0, ${cloud}, ${arch}: installed`);
   });
 
   it("postinst.d: a kernel without headers gets dkms's warning, nothing built, exit 0", async () => {
-    const run = await runSystemScript(t.root, [files.file(postinst), headerless]);
+    const run = await runHook([files.file(postinst), headerless]);
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
@@ -108,10 +129,11 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
   });
 
   it('prerm.d: removes every module built for the kernel and the directories it emptied', async () => {
-    const run = await runSystemScript(t.root, [files.file(prerm), amd64]);
+    const run = await runHook([files.file(prerm), amd64]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Unbuilt kmf-simple/1.0 for ${amd64} (${arch})`);
+    expect(depmodKernels(await shims.calls('depmod'))).toEqual([amd64]);
     expect(await exists(t.installedKo(amd64, 'kmf_simple'))).toBe(false);
     expect(await exists(path.join(t.installTree, amd64, 'updates'))).toBe(false);
     expect(await statusOf(amd64)).toEqual([
@@ -125,21 +147,21 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
 
   it('prerm.d: removes updates/dkms directories left empty by others, and keeps any that are not', async () => {
     await mkdir(path.join(t.installTree, headerless, 'updates', 'dkms'), { recursive: true });
-    const run = await runSystemScript(t.root, [files.file(prerm), headerless]);
+    const run = await runHook([files.file(prerm), headerless]);
     expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(await exists(path.join(t.installTree, headerless, 'updates'))).toBe(false);
 
     const kept = path.join(t.installTree, headerless, 'updates', 'dkms', 'by-hand.ko');
     await mkdir(path.dirname(kept), { recursive: true });
     await writeFile(kept, '');
-    expect((await runSystemScript(t.root, [files.file(prerm), headerless])).code).toBe(0);
+    expect((await runHook([files.file(prerm), headerless])).code).toBe(0);
     expect(await exists(kept)).toBe(true);
     await rm(path.join(t.installTree, headerless, 'updates'), { recursive: true });
   });
 
   describe('kernel-install(8) runs the plugin', () => {
     const kernelInstall = (...args: string[]): ReturnType<typeof runSystemScript> =>
-      runSystemScript(t.root, ['kernel-install', ...args], {
+      runHook(['kernel-install', ...args], {
         env: {
           KERNEL_INSTALL_PLUGINS: files.file(plugin),
           KERNEL_INSTALL_CONF_ROOT: path.join(tmp, 'kernel-conf'),
@@ -162,10 +184,11 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
       expect(run.stdout).toContain(`Autoinstall on ${rt} succeeded for module(s) kmf-simple.`);
       expect(run.stderr).toContain(`kmodforge: WARNING: autoinstall for kernel ${rt} failed (exit 11)`);
       expect(await statusOf(rt)).toContain(`kmf-simple/1.0, ${rt}, ${arch}: installed`);
+      expect(depmodKernels(await shims.calls('depmod'))).toEqual([rt]);
     });
 
     it('add from a Debian kernel package (DEB_MAINT_PARAMS set): left to the postinst.d hook', async () => {
-      const run = await runSystemScript(t.root, [files.file(plugin), 'add', amd64, tmp, image], {
+      const run = await runHook([files.file(plugin), 'add', amd64, tmp, image], {
         env: { DEB_MAINT_PARAMS: 'configure' },
       });
       expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
@@ -183,6 +206,7 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`Unbuilt kmf-simple/1.0 for ${rt} (${arch})`);
       expect(await exists(t.installedKo(rt, 'kmf_simple'))).toBe(false);
+      expect(depmodKernels(await shims.calls('depmod'))).toEqual([rt]);
       expect(await statusOf(rt)).toEqual([
         'kmf-broken/1.0: added',
         'kmf-multi/1.0: added',
@@ -201,7 +225,7 @@ describe('kernel hooks and the kernel-install plugin, on a root with AUTOINSTALL
         [plugin, 'add', cloud, tmp, '/boot/vmlinuz'],
         [plugin, 'remove', cloud, tmp],
       ] as const) {
-        const run = await runSystemScript(t.root, [orphans.file(script), ...args]);
+        const run = await runHook([orphans.file(script), ...args]);
         expect(run, script).toEqual({ code: 0, stdout: '', stderr: '' });
       }
       expect(await statusOf(cloud)).toContain(`kmf-simple/1.0, ${cloud}, ${arch}: installed`);
