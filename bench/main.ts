@@ -1,13 +1,14 @@
 /**
  * kmodforge against dkms 3.0.10, measured in the same run on this machine: the rows of issue 10's table
  * (start-up, status, no-op autoinstall, builds of one module and of five real packages, a rebuild with
- * unchanged inputs), each with its goal checked.
+ * unchanged inputs), each with its goal checked; and issue 12's warm verify, which dkms has no equivalent of.
  *
- *   npm run bench [-- --only <row|group>[,...]] [--rounds N] [--note TEXT] [--out FILE] [--list]
+ *   npm run bench [-- --only <row|group>[,...]] [--rounds N] [--note TEXT] [--out FILE] [--merge] [--list]
  *
  * `npm run bench` builds dist/ first: kmodforge runs as users run it, bin/kmodforge.js as a process.
  * A full run writes bench/RESULTS.md; a run of some rows (--only) writes only with --out, so that a quick
- * look at one row cannot overwrite the committed figures with a partial set.
+ * look at one row cannot overwrite the committed figures with a partial set, or with --merge, which puts
+ * its rows into the existing file (--out or RESULTS.md) in place of theirs and keeps the others.
  *
  * Rows (--only takes a row or its group; --list prints them with their cost):
  *   version                      group version      `kmodforge --version` against `node -e 0`
@@ -15,8 +16,9 @@
  *   autoinstall-noop             group autoinstall  no-op `autoinstall -k K`, 12 modules installed
  *   module10, rebuild            group module       a 10-file module for every kernel; unbuild + build
  *   packages, packages-autoinstall  group packages  5 real *-dkms packages (slow: minutes per row)
+ *   verify-warm                  group verify       a warm `verify` of one module in one kernel (QEMU)
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,17 +27,25 @@ import { repoRoot } from '../test/support/debian-dkms.ts';
 import { makeContext } from './context.ts';
 import { checkTimeBinary } from './harness.ts';
 import { describeMachine } from './machine.ts';
-import { consoleTable, resultsMarkdown } from './report.ts';
+import { consoleTable, mergeResultsMarkdown, resultsMarkdown } from './report.ts';
 import type { RowResult } from './result.ts';
 import { autoinstallGroup } from './rows/autoinstall.ts';
 import type { RowGroup } from './rows/group.ts';
 import { moduleGroup } from './rows/module.ts';
 import { packagesGroup } from './rows/packages.ts';
 import { statusGroup } from './rows/status.ts';
+import { verifyGroup } from './rows/verify.ts';
 import { versionGroup } from './rows/version.ts';
 
 /** In the issue's order, which is also cheapest first, so a broken harness shows early. */
-const groups: readonly RowGroup[] = [versionGroup, statusGroup, autoinstallGroup, moduleGroup, packagesGroup];
+const groups: readonly RowGroup[] = [
+  versionGroup,
+  statusGroup,
+  autoinstallGroup,
+  moduleGroup,
+  packagesGroup,
+  verifyGroup,
+];
 
 const argv = process.argv.slice(2);
 const { values } = parseArgs({
@@ -45,6 +55,7 @@ const { values } = parseArgs({
     rounds: { type: 'string' },
     note: { type: 'string' },
     out: { type: 'string' },
+    merge: { type: 'boolean', default: false },
     list: { type: 'boolean', default: false },
   },
 });
@@ -68,7 +79,8 @@ const selected =
   wanted.length === 0
     ? groups
     : groups.filter((g) => wanted.some((id) => g.id === id || g.rows.some((r) => r.id === id)));
-const out = values.out ?? (wanted.length === 0 ? path.join(repoRoot, 'bench', 'RESULTS.md') : undefined);
+const resultsFile = path.join(repoRoot, 'bench', 'RESULTS.md');
+const out = values.out ?? (wanted.length === 0 || values.merge ? resultsFile : undefined);
 
 await checkTimeBinary();
 const machine = await describeMachine();
@@ -119,20 +131,27 @@ try {
 console.log(consoleTable(results));
 for (const f of failures) console.log(`\nFAILED ${f}`);
 if (out !== undefined) {
-  let text = resultsMarkdown(results, {
+  const info = {
     command: commandLine(),
     date,
     machine,
     note: values.note,
     duration: (performance.now() - started) / 1000,
-  });
-  if (failures.length > 0)
+  };
+  let text = values.merge
+    ? mergeResultsMarkdown(await readFile(out, 'utf8'), results, info)
+    : resultsMarkdown(results, info);
+  // A merged run adds what it measured; a row that failed keeps the figures the file has.
+  if (failures.length > 0 && !values.merge)
     text += `\n## Failed\n\n${failures.map((f) => `- ${f.split('\n')[0] ?? ''}`).join('\n')}\n`;
   // RESULTS.md is committed, and `npm run lint` checks every file with prettier: write it formatted.
   const style = await prettier.resolveConfig(out);
   await writeFile(out, await prettier.format(text, { ...style, filepath: out }));
   console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
-} else console.log('\nRESULTS.md not written (some rows only); --out FILE writes these rows there');
+} else
+  console.log(
+    '\nRESULTS.md not written (some rows only); --out FILE writes these rows there, --merge puts them into RESULTS.md',
+  );
 process.exitCode = failures.length > 0 ? 1 : 0;
 
 /** How this run was started, to be repeated from RESULTS.md. */

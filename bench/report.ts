@@ -93,35 +93,89 @@ export function resultsMarkdown(rows: readonly RowResult[], info: RunInfo): stri
     '',
     '## Summary',
     '',
-    ...mdTable(
-      ['row', 'baseline', 'kmodforge', 'ratio', 'goals'],
-      rows.map((r) => [
-        r.title,
-        `${r.baseline.label}: ${seconds(r.baseline.wall)}`,
-        seconds(r.kmodforge.wall),
-        describeRatio(r),
-        goalsCell(r),
-      ]),
-    ),
+    ...mdTable(summaryHeader, rows.map(summaryCells)),
   ];
-  for (const r of rows) {
-    out.push('', `## ${r.title}`, '', `Row \`${r.id}\`, ${r.rounds} round${r.rounds === 1 ? '' : 's'}.`, '');
-    out.push(
-      ...mdTable(
-        ['', 'wall', 'CPU', 'x limit', 'ratio'],
-        [
-          [r.baseline.label, ...sideCells(r.baseline), ''],
-          ['kmodforge', ...sideCells(r.kmodforge), describeRatio(r)],
-        ],
-      ),
-      '',
-      ...mdTable(
-        ['goal', 'measured', 'result'],
-        r.goals.map((g) => [g.goal, g.measured, g.met ? `met, ${g.margin}` : `**missed** ${g.margin}`]),
-      ),
-    );
-    if (r.details !== undefined) out.push('', ...mdTable(r.details.header, r.details.rows));
-    if (r.notes.length > 0) out.push('', ...r.notes.map((n) => `- ${n}`));
-  }
+  for (const r of rows) out.push('', ...rowSection(r));
   return `${out.join('\n')}\n`;
+}
+
+const summaryHeader = ['row', 'baseline', 'kmodforge', 'ratio', 'goals'];
+
+function summaryCells(r: RowResult): string[] {
+  return [
+    r.title,
+    `${r.baseline.label}: ${seconds(r.baseline.wall)}`,
+    seconds(r.kmodforge.wall),
+    describeRatio(r),
+    goalsCell(r),
+  ];
+}
+
+/** A row's section: its heading, tables, details and notes; `measured` says when, for a merged row. */
+function rowSection(r: RowResult, measured?: string): string[] {
+  const out = [
+    `## ${r.title}`,
+    '',
+    `Row \`${r.id}\`, ${r.rounds} round${r.rounds === 1 ? '' : 's'}${measured === undefined ? '' : `, ${measured}`}.`,
+    '',
+  ];
+  out.push(
+    ...mdTable(
+      ['', 'wall', 'CPU', 'x limit', 'ratio'],
+      [
+        [r.baseline.label, ...sideCells(r.baseline), ''],
+        ['kmodforge', ...sideCells(r.kmodforge), describeRatio(r)],
+      ],
+    ),
+    '',
+    ...mdTable(
+      ['goal', 'measured', 'result'],
+      r.goals.map((g) => [g.goal, g.measured, g.met ? `met, ${g.margin}` : `**missed** ${g.margin}`]),
+    ),
+  );
+  if (r.details !== undefined) out.push('', ...mdTable(r.details.header, r.details.rows));
+  if (r.notes.length > 0) out.push('', ...r.notes.map((n) => `- ${n}`));
+  return out;
+}
+
+/** The first cell of a Markdown table line, or undefined for another line. */
+function firstCell(line: string): string | undefined {
+  if (!line.startsWith('|')) return undefined;
+  return line
+    .slice(1)
+    .split(/(?<!\\)\|/)[0]
+    ?.trim();
+}
+
+/**
+ * RESULTS.md with some rows measured again (--merge): each row's summary line and section replaced, or
+ * added at the end, the other rows' figures kept as the full run wrote them; the section says when and
+ * how the row was measured, since the header describes the full run.
+ */
+export function mergeResultsMarkdown(existing: string, rows: readonly RowResult[], info: RunInfo): string {
+  const lines = existing.replace(/\n$/, '').split('\n');
+  const summaryAt = lines.indexOf('## Summary');
+  if (summaryAt === -1) throw new Error('no "## Summary" in the file to merge into');
+  const tableStart = lines.findIndex((l, i) => i > summaryAt && l.startsWith('|'));
+  let tableEnd = tableStart;
+  while (lines[tableEnd]?.startsWith('|') === true) tableEnd++;
+  for (const r of rows) {
+    const line = mdRow(summaryCells(r));
+    const at = lines.findIndex((l, i) => i >= tableStart && i < tableEnd && firstCell(l) === r.title);
+    if (at !== -1) lines[at] = line;
+    else lines.splice(tableEnd++, 0, line);
+  }
+  const measured = `measured ${info.date.toISOString()} by \`${info.command}\` (load average ${info.machine.loadAtStart.toFixed(2)} at the start)`;
+  for (const r of rows) {
+    const section = rowSection(r, measured);
+    const start = lines.indexOf(`## ${r.title}`);
+    if (start === -1) {
+      lines.push('', ...section);
+      continue;
+    }
+    const next = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+    const end = next === -1 ? lines.length : next - 1;
+    lines.splice(start, end - start, ...section);
+  }
+  return `${lines.join('\n')}\n`;
 }

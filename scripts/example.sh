@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The main job: build and install the example module (examples/hello) for every installed kernel into a
-# throwaway root, print its status, and write its .rpm and .deb packages; then kmodforge's own .deb, which
-# installs it as the system's dkms. Installs what it needs first: make and a compiler, kernel headers when there
-# are none, and kmodforge's own dependencies.
+# throwaway root, print its status, prove that it loads by booting one of those kernels under QEMU with it
+# (kmodforge verify, which downloads that kernel's linux-image package with apt-get), and write its .rpm
+# and .deb packages; then kmodforge's own .deb, which installs it as the system's dkms. Installs what it
+# needs first: make and a compiler, kernel headers when there are none, QEMU and busybox-static for verify,
+# and kmodforge's own dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-deps=(make gcc libc6-dev kmod patch binutils openssl xz-utils zstd rpm dpkg-dev)
+deps=(make gcc libc6-dev kmod patch binutils openssl xz-utils zstd rpm dpkg-dev qemu-system-x86 busybox-static)
 compgen -G '/lib/modules/*/build/include' >/dev/null || deps+=(linux-headers-amd64)
 bash scripts/apt-deps.sh "${deps[@]}"
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -27,6 +29,11 @@ mkdir -p "$root/etc" && cp /etc/os-release "$root/etc/"
 ./bin/kmodforge.js --root "$root" install ./examples/hello --all-kernels
 ./bin/kmodforge.js --root "$root" status
 find "$root/lib/modules" -name '*.ko*' | sort
+
+# Does it load? The first kernel it was built for, booted under QEMU with the module in its initramfs.
+kernels=("$root"/lib/modules/*)
+verify_kernel=$(basename "${kernels[0]}")
+./bin/kmodforge.js --root "$root" verify hello/1.0 -k "$verify_kernel"
 
 # Packages of the same build: binary RPMs and DEBs per kernel, and the <name>-dkms source package.
 ./bin/kmodforge.js --root "$root" mkrpm hello/1.0 --all-kernels --out "$root/packages"

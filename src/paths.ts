@@ -15,6 +15,8 @@ export interface Paths {
   buildCache: string;
   /** `<root>/var/cache/kmodforge/status`: status's readings of dkms.conf files, which it may redo any time. */
   statusCache: string;
+  /** `<root>/var/cache/kmodforge/verify`: verify's kernel packages, extracted kernels and initramfs pieces. */
+  verifyCache: string;
   /** --kernelsourcedir: headers for the (single) kernel being worked on, instead of <installTree>/<K>/build. */
   kernelSourceDir: string | undefined;
 }
@@ -45,6 +47,7 @@ export function resolvePaths(options: PathOptions = {}): Paths {
     etcKmodforge: underRoot(root, '/etc/kmodforge'),
     buildCache: underRoot(root, '/var/cache/kmodforge/builds'),
     statusCache: underRoot(root, '/var/cache/kmodforge/status'),
+    verifyCache: underRoot(root, '/var/cache/kmodforge/verify'),
     kernelSourceDir:
       options.kernelSourceDir === undefined ? undefined : path.resolve(options.kernelSourceDir),
   };

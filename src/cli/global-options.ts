@@ -29,9 +29,18 @@ export interface GlobalOptions {
   noCache: boolean;
   dryRun: boolean;
   verify: boolean;
+  /** build/install --verify-timeout: the time limit of each verify boot, in seconds. */
+  verifyTimeout: number | undefined;
 }
 
 const collect = (value: string, previous: readonly string[] = []): string[] => [...previous, value];
+
+/** A number of seconds, more than 0. */
+export function parseSeconds(option: string, value: string): number {
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
+    throw new KmodError('USAGE', `${option} "${value}": expected a number of seconds`);
+  return Number(value);
+}
 
 function parseJobs(value: string): number {
   if (!/^\d+$/.test(value)) throw new KmodError('USAGE', `-j "${value}": expected a number of jobs`);
@@ -71,7 +80,9 @@ export type CommandOptionName =
   | 'templateKernel'
   | 'destDir'
   | 'dryRun'
-  | 'verify';
+  | 'verify'
+  | 'verifyLoad'
+  | 'verifyTimeout';
 
 const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
   kernel: () =>
@@ -113,6 +124,16 @@ const commandOptions: Readonly<Record<CommandOptionName, () => Option>> = {
       '--verify',
       'also compare built and installed modules byte for byte and check their vermagic; exit 12 if any differ',
     ),
+  verifyLoad: () =>
+    new Option(
+      '--verify',
+      'first boot each kernel under QEMU and load the built modules there, as `kmodforge verify` does; exit 15 if one does not load. build keeps such a build in the dkms tree; install does not install it, and what is installed there stays',
+    ),
+  verifyTimeout: () =>
+    new Option(
+      '--verify-timeout <seconds>',
+      "the time limit of each --verify boot (default: that of verify's --timeout)",
+    ).argParser((value) => parseSeconds('--verify-timeout', value)),
 };
 
 /** The options that name a module and its kernels. */
@@ -205,5 +226,6 @@ export function readGlobalOptions(values: OptionValues): GlobalOptions {
     noCache: values['cache'] === false,
     dryRun: values['dryRun'] === true,
     verify: values['verify'] === true,
+    verifyTimeout: typeof values['verifyTimeout'] === 'number' ? values['verifyTimeout'] : undefined,
   };
 }

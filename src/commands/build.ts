@@ -21,6 +21,7 @@ import { tree } from '../state/tree.ts';
 import { readConfDigest } from '../state/status-facts.ts';
 import { isDir } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
+import { verifyBuilds, type BuildVerify, type VerifySettings } from './verify.ts';
 
 export type BuildStatus = 'built' | 'already-built' | 'excluded' | 'failed';
 
@@ -35,6 +36,8 @@ export interface BuildOutcome {
   /** For failed and excluded builds: the error to report (exit 77 for an exclusion). */
   error: KmodError | undefined;
   result: BuildResult | undefined;
+  /** build --verify: whether the build loads in its kernel. A build that does not load stays built. */
+  verify?: BuildVerify | undefined;
 }
 
 export interface BuildRequest {
@@ -248,6 +251,8 @@ export interface BuildModuleOptions {
   /** The jobs these builds run on (default: a jobserver with the context's budget). */
   slots?: JobSlots | undefined;
   dkmsScripts?: boolean | undefined;
+  /** Verify each build (new or already there) under QEMU once the builds are done (build --verify). */
+  verify?: VerifySettings | undefined;
 }
 
 /**
@@ -267,19 +272,51 @@ export async function buildModule(
   const outcomes = await (options.slots === undefined
     ? withJobSlots(ctx.jobs, (slots) => runTasks(tasks, slots))
     : runTasks(tasks, options.slots));
-  return outcomes.map((o) => {
+  const built = outcomes.map((o) => {
     if (o.ok) return o.value;
     if ('error' in o) throw o.error;
     throw new Error(`build ${o.id} blocked by ${o.blockedBy}`);
   });
+  return options.verify === undefined ? built : verifyOutcomes(ctx, options, built, options.verify);
 }
 
-/** The exit code for a set of outcomes: the first failure's, else 77 if anything was excluded, else 0. */
+/** build --verify: each build there is, verified; the others (failed, excluded) as they are. */
+async function verifyOutcomes(
+  ctx: LockedContext,
+  options: BuildModuleOptions,
+  outcomes: BuildOutcome[],
+  settings: VerifySettings,
+): Promise<BuildOutcome[]> {
+  const toVerify = outcomes.filter((o) => o.status === 'built' || o.status === 'already-built');
+  const verified = await verifyBuilds(
+    ctx,
+    {
+      module: options.module,
+      version: options.version,
+      targets: toVerify.map((o) => ({ release: o.kernel, arch: o.arch })),
+      hint: 'the build stays in the dkms tree, as built; install --verify would not install it',
+    },
+    settings,
+  );
+  const byOutcome = new Map(toVerify.map((o, i) => [o, verified[i]]));
+  return outcomes.map((o) => (byOutcome.has(o) ? { ...o, verify: byOutcome.get(o) } : o));
+}
+
+/**
+ * The exit code for a set of outcomes: the first failure's, else the first failed verify's (15 for a module
+ * that does not load), else 77 if anything was excluded, else 0.
+ */
 export function planBuildExitCode(
-  outcomes: readonly { status: string; error: KmodError | undefined }[],
+  outcomes: readonly {
+    status: string;
+    error: KmodError | undefined;
+    verify?: { error: KmodError | undefined } | undefined;
+  }[],
 ): number {
   const failed = outcomes.find((o) => o.status === 'failed');
   if (failed?.error !== undefined) return failed.error.exitCode;
+  const unverified = outcomes.find((o) => o.verify?.error !== undefined);
+  if (unverified?.verify?.error !== undefined) return unverified.verify.error.exitCode;
   return outcomes.some((o) => o.status === 'excluded') ? exitCodes.BUILD_EXCLUSIVE : 0;
 }
 
@@ -289,7 +326,8 @@ export function planBuildExitCode(
  * but does not rebuild (as dkms install --force).
  */
 export function ensureBuilt(ctx: LockedContext, options: BuildModuleOptions): Promise<BuildOutcome[]> {
-  return buildModule(ctx, planEnsureBuilt(options));
+  // install --verify verifies only what it is about to install, itself.
+  return buildModule(ctx, { ...planEnsureBuilt(options), verify: undefined });
 }
 
 /**

@@ -29,6 +29,7 @@ import { runModuleScript } from './module-scripts.ts';
 import { planModprobeKernels, runModprobeOnInstall } from '../install/modprobe.ts';
 import { isDir } from '../state/fs.ts';
 import type { LockedContext } from './mutation.ts';
+import { verifyBuilds, type BuildVerify, type VerifySettings } from './verify.ts';
 
 export type InstallStatus = 'installed' | 'already-installed' | 'staged' | 'excluded' | 'failed';
 
@@ -42,6 +43,8 @@ export interface InstallOutcome {
   files: string[];
   error: KmodError | undefined;
   build: BuildOutcome | undefined;
+  /** install --verify: the verify that let this kernel's install go ahead, or failed it. */
+  verify?: BuildVerify | undefined;
 }
 
 export interface InstallOptions {
@@ -65,6 +68,11 @@ export interface InstallOptions {
   dkmsRefused?: ReadonlyMap<string, ReadonlySet<string>> | undefined;
   /** Load the new modules of the running kernel once installed (dkms's modprobe_on_install). */
   modprobe?: boolean | undefined;
+  /**
+   * Verify each build under QEMU before it is installed (install --verify): a kernel whose modules do not
+   * all load is not installed (what is installed there stays), the others are.
+   */
+  verify?: VerifySettings | undefined;
 }
 
 /** One kernel's install, read and planned: its outcome, the transaction's ops, and its scripts. */
@@ -223,11 +231,16 @@ async function stageInstall(
 export async function installModule(ctx: LockedContext, options: InstallOptions): Promise<InstallOutcome[]> {
   await requireAdded(ctx, options.module, options.version);
   const builds = await ensureBuilt(ctx, options);
+  const verified =
+    options.verify === undefined
+      ? new Map<number, BuildVerify>()
+      : await verifyToInstall(ctx, options, options.verify, builds);
   const outcomes: InstallOutcome[] = [];
   const prepared: Prepared[] = [];
   for (const [i, target] of options.targets.entries()) {
     const build = builds[i];
     if (build === undefined) throw new Error('build did not run');
+    const verify = verified.get(i);
     const base = {
       module: options.module,
       version: options.version,
@@ -235,18 +248,28 @@ export async function installModule(ctx: LockedContext, options: InstallOptions)
       arch: target.arch,
       files: [],
       build,
+      verify,
     };
     if (build.status === 'failed' || build.status === 'excluded') {
       outcomes.push({ ...base, status: build.status, error: build.error });
       continue;
     }
+    // Before PRE_INSTALL and the transaction: a module that does not load changes nothing.
+    if (verify?.error !== undefined) {
+      outcomes.push({ ...base, status: 'failed', error: verify.error });
+      continue;
+    }
     try {
       if (options.destDir !== undefined)
-        outcomes.push(await stageInstall(ctx, { ...options, destDir: options.destDir }, target, build));
+        outcomes.push({
+          ...(await stageInstall(ctx, { ...options, destDir: options.destDir }, target, build)),
+          verify,
+        });
       else {
         const p = await prepareInstall(ctx, options, target, build, (conf) =>
           runPreInstall(ctx, options, target, conf),
         );
+        p.outcome.verify = verify;
         outcomes.push(p.outcome);
         if (p.ops.length > 0) prepared.push(p);
       }
@@ -307,6 +330,42 @@ export async function installModule(ctx: LockedContext, options: InstallOptions)
       await runModprobeOnInstall();
   }
   return outcomes;
+}
+
+/**
+ * install --verify: the builds to install, verified, by the target's index; a kernel the module is already
+ * installed for (without --force) is not booted, since nothing would be installed there.
+ */
+async function verifyToInstall(
+  ctx: LockedContext,
+  options: InstallOptions,
+  settings: VerifySettings,
+  builds: readonly BuildOutcome[],
+): Promise<Map<number, BuildVerify>> {
+  const chosen: { index: number; target: KernelTarget }[] = [];
+  for (const [index, build] of builds.entries()) {
+    if (build.status !== 'built' && build.status !== 'already-built') continue;
+    const linked = await readKernelLink(ctx.paths, options.module, build.kernel, build.arch);
+    const installed = linked?.split('/')[0] === options.version;
+    if (installed && !options.force && options.destDir === undefined) continue;
+    chosen.push({ index, target: { release: build.kernel, arch: build.arch } });
+  }
+  const verified = await verifyBuilds(
+    ctx,
+    {
+      module: options.module,
+      version: options.version,
+      targets: chosen.map((c) => c.target),
+      hint: 'it is not installed for this kernel; what was installed there stays (the build stays in the dkms tree)',
+    },
+    settings,
+  );
+  const byIndex = new Map<number, BuildVerify>();
+  for (const [j, { index }] of chosen.entries()) {
+    const v = verified[j];
+    if (v !== undefined) byIndex.set(index, v);
+  }
+  return byIndex;
 }
 
 /** PRE_INSTALL, as dkms runs it before installing a kernel's modules; exit 101 when it fails (unless --force). */
@@ -386,4 +445,32 @@ export async function planInstallCommand(
     ops,
     depmod: options.noDepmod ? [] : [...depmod],
   };
+}
+
+/**
+ * A dry run of build --verify or install --verify: the plan with, for each kernel whose build there is or
+ * will be (and, for install, that would be installed), the boot that verifies it, after its build and
+ * before its install. Pure.
+ */
+export function planVerifySteps(
+  plan: CommandPlan,
+  targets: readonly KernelTarget[],
+  install: boolean,
+): CommandPlan {
+  const subject = plan.command.slice(plan.command.indexOf(' ') + 1);
+  const steps = [...plan.steps];
+  for (const target of targets) {
+    const where = `${subject} for ${target.release} (${target.arch})`;
+    const none = [`fail ${where}:`, `skip ${where}:`, ...(install ? [`${where} is already installed`] : [])];
+    if (steps.some((s) => none.some((n) => s.startsWith(n)))) continue;
+    const step = `verify ${where}: boot ${target.release} under QEMU and load the modules${install ? '; install them only if they all load' : ''}`;
+    const built = steps.findLastIndex(
+      (s) => s.startsWith(`build ${where}`) || s.startsWith(`${where} is already built`),
+    );
+    const preInstall = steps.findIndex((s) => s.startsWith('run PRE_INSTALL') && s.endsWith(` for ${where}`));
+    if (built !== -1) steps.splice(built + 1, 0, step);
+    else if (preInstall !== -1) steps.splice(preInstall, 0, step);
+    else steps.push(step);
+  }
+  return { ...plan, steps };
 }

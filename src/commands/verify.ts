@@ -2,6 +2,9 @@ import path from 'node:path';
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import { expandKernelVariables } from '../config/framework-conf.ts';
+import { withJobSlots } from '../build/job-slots.ts';
+import { runTasks } from '../build/schedule.ts';
+import type { KernelTarget } from '../kernel/target.ts';
 import { exists, listDir } from '../state/fs.ts';
 import { tree } from '../state/tree.ts';
 import type { Accel } from '../verify/qemu-command.ts';
@@ -85,4 +88,69 @@ export async function verifyModule(ctx: Context, options: VerifyOptions): Promis
     accel: options.accel ?? 'tcg',
   });
   return { ...result, module, version, arch };
+}
+
+/** What build --verify and install --verify ask of verify: the kernel's own image or package, by default. */
+export interface VerifySettings {
+  timeoutSeconds?: number | undefined;
+}
+
+/** The verify of a build before it is used: its result, and the error that keeps it from being installed. */
+export interface BuildVerify {
+  /** Undefined when verify could not boot the kernel at all (then `error` says why). */
+  result: VerifyResult | undefined;
+  /** LOAD_FAILED for a module that did not load; the error of a verify that could not run; else undefined. */
+  error: KmodError | undefined;
+}
+
+/** The error of a verify whose modules did not all load, in the kernel's words. Pure. */
+export function describeLoadFailure(result: VerifyResult, hint: string): KmodError {
+  const failed = result.modules.filter((m) => m.status !== 'loaded');
+  const reasons = failed.map((m) => `${m.name}: ${m.reason ?? m.status}`);
+  const why =
+    reasons.length > 0 ? reasons.join('; ') : (result.endDetail ?? `the guest ended: ${result.end}`);
+  return new KmodError(
+    'LOAD_FAILED',
+    `${result.module}/${result.version} does not load in ${result.kernel} (${result.arch}): ${why}`,
+    { hint },
+  );
+}
+
+/**
+ * Verifies a module's build for each kernel given, in parallel within the job budget (each boot is one
+ * emulated CPU): one BuildVerify per target, in order. A verify that cannot run (no QEMU, no kernel image)
+ * is a failure of that kernel too: what was asked for could not be shown.
+ */
+export async function verifyBuilds(
+  ctx: Context,
+  request: { module: string; version: string; targets: readonly KernelTarget[]; hint: string },
+  settings: VerifySettings,
+): Promise<BuildVerify[]> {
+  const { module, version, hint } = request;
+  const tasks = request.targets.map((target) => ({
+    id: `${target.release}/${target.arch}`,
+    after: [],
+    run: async (): Promise<BuildVerify> => {
+      const where = `${module}/${version} for ${target.release} (${target.arch})`;
+      ctx.emit({ type: 'info', message: `Verifying ${where} under QEMU` });
+      try {
+        const result = await verifyModule(ctx, {
+          module,
+          version,
+          kernel: target.release,
+          arch: target.arch,
+          timeoutSeconds: settings.timeoutSeconds,
+        });
+        return { result, error: result.ok ? undefined : describeLoadFailure(result, hint) };
+      } catch (error) {
+        if (!(error instanceof KmodError)) throw error;
+        return { result: undefined, error };
+      }
+    },
+  }));
+  const outcomes = await withJobSlots(ctx.jobs, (slots) => runTasks(tasks, slots));
+  return outcomes.map((o) => {
+    if (o.ok) return o.value;
+    throw 'error' in o ? o.error : new Error(`verify ${o.id} never ran`);
+  });
 }

@@ -7,16 +7,10 @@ import { readFileDigest } from '../build/read-cache-key.ts';
 import type { Context } from '../context.ts';
 import { KmodError, isErrno } from '../errors.ts';
 import { runCommand, runOrThrow } from '../exec/run.ts';
-import { underRoot, type Paths } from '../paths.ts';
 import { stagingName } from '../state/atomic.ts';
 import { makeDirs, readOptional } from '../state/fs.ts';
 import { parseBzImage, parseVmlinux, type PayloadCompression } from './bzimage.ts';
 import type { KernelSource } from './kernel-image.ts';
-
-/** `<root>/var/cache/kmodforge/verify`: downloaded kernel packages, extracted kernels, initramfs pieces. */
-export function verifyCacheDir(paths: Paths): string {
-  return underRoot(paths.root, '/var/cache/kmodforge/verify');
-}
 
 /** A kernel ready to boot, from the cache. */
 export interface CachedKernel {
@@ -56,7 +50,7 @@ export async function readCachedKernel(
         : `image\0${await readFileDigest(source.image)}\0${source.modulesDir}`,
     )
     .digest('hex');
-  const dir = path.join(verifyCacheDir(ctx.paths), 'kernels', key);
+  const dir = path.join(ctx.paths.verifyCache, 'kernels', key);
   const cached = await readEntry(dir);
   if (cached !== undefined) return checkRelease(cached, kernel, source);
   ctx.emit({ type: 'info', message: `Preparing ${kernel} for verify (once per kernel)` });

@@ -6,7 +6,6 @@ import { lastLines, runCommand } from '../exec/run.ts';
 import { findOnPath } from '../exec/which.ts';
 import { underRoot } from '../paths.ts';
 import { exists, makeDirs } from '../state/fs.ts';
-import { verifyCacheDir } from './kernel-cache.ts';
 
 /** Where the kernel a verify boots comes from. */
 export type KernelSource =
@@ -65,7 +64,7 @@ async function findDeb(dir: string, name: string): Promise<string | undefined> {
  */
 async function fetchKernelPackage(ctx: Context, kernel: string): Promise<string> {
   const name = `linux-image-${kernel}`;
-  const debs = path.join(verifyCacheDir(ctx.paths), 'debs');
+  const debs = path.join(ctx.paths.verifyCache, 'debs');
   const cached = await findDeb(debs, name);
   if (cached !== undefined) return cached;
   const noImage = `no kernel image for ${kernel}: no ${underRoot(ctx.paths.root, `/boot/vmlinuz-${kernel}`)}`;

@@ -7,7 +7,7 @@ import { findOnPath } from '../exec/which.ts';
 import { exists, readOptional } from '../state/fs.ts';
 import { withTempDir } from '../state/temp-dir.ts';
 import { writeInitramfs } from './initramfs.ts';
-import { readCachedKernel, verifyCacheDir } from './kernel-cache.ts';
+import { readCachedKernel } from './kernel-cache.ts';
 import { readKernelSource } from './kernel-image.ts';
 import { readModuleClosure } from './module-closure.ts';
 import { parseCertificate, planVarsWithDb } from './ovmf-vars.ts';
@@ -76,7 +76,7 @@ export async function runVerifyBoot(ctx: Context, request: VerifyBootRequest): P
     );
     const loadTimeoutMs = loadTimeout(request.timeoutMs);
     const initrd = path.join(dir, 'initramfs.cpio');
-    const size = await writeInitramfs(verifyCacheDir(ctx.paths), initrd, closure.entries, {
+    const size = await writeInitramfs(ctx.paths.verifyCache, initrd, closure.entries, {
       loadTimeoutMs,
       settleMs,
     });

@@ -1,10 +1,19 @@
 import type { Command } from 'commander';
 import { buildModule, planBuildExitCode, type BuildOutcome } from '../../commands/build.ts';
+import { planVerifySteps } from '../../commands/install.ts';
+import { readModuleCommandPlan } from '../../commands/read-module-command.ts';
+import { resolveTargets } from '../../commands/targets.ts';
+import type { VerifySettings } from '../../commands/verify.ts';
+import type { Context } from '../../context.ts';
+import { KmodError } from '../../errors.ts';
 import { defineAction, type Dispatch } from '../command.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
+import { renderPlan } from '../render-plan.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
+import { readSpec } from './module-spec.ts';
+import { renderBuildVerifies } from './verify.ts';
 import { renderSummary } from '../progress.ts';
 import type { SummaryEntry } from '../progress-model.ts';
 import { addCommandOptions, buildOptions, refuseAllOption } from '../global-options.ts';
@@ -35,6 +44,13 @@ export function describeBuildResult(o: BuildOutcome): string {
   }
 }
 
+/** How a build --verify ended, after the build's result: loads, or does not. */
+export function describeVerify(verify: BuildOutcome['verify']): string {
+  if (verify === undefined) return '';
+  if (verify.error === undefined) return ', loads';
+  return verify.result === undefined ? ', not verified' : ', does not load';
+}
+
 export function buildSummaryEntry(o: BuildOutcome): SummaryEntry {
   const { module, version, kernel, arch, seconds } = o;
   return {
@@ -42,10 +58,42 @@ export function buildSummaryEntry(o: BuildOutcome): SummaryEntry {
     version,
     kernel,
     arch,
-    result: describeBuildResult(o),
+    result: `${describeBuildResult(o)}${describeVerify(o.verify)}`,
     seconds,
-    failed: o.status === 'failed',
+    failed: o.status === 'failed' || o.verify?.error !== undefined,
   };
+}
+
+/** The --verify settings of build and install, or undefined without --verify. */
+export function readVerifySettings(options: GlobalOptions): VerifySettings | undefined {
+  if (!options.verify) {
+    if (options.verifyTimeout !== undefined)
+      throw new KmodError('USAGE', '--verify-timeout is the time limit of --verify: give --verify too');
+    return undefined;
+  }
+  return { timeoutSeconds: options.verifyTimeout };
+}
+
+/** A dry run of build --verify or install --verify: the plan, with a verify step for each kernel. */
+export async function dryRunVerify(
+  ctx: Context,
+  io: Io,
+  options: GlobalOptions,
+  arg: string | undefined,
+  action: 'build' | 'install',
+): Promise<number> {
+  if (options.destDir !== undefined)
+    throw new KmodError('USAGE', '--dry-run and --destdir: --destdir already leaves the system as it is');
+  const targets = await resolveTargets(ctx, options);
+  const plan = await readModuleCommandPlan(ctx, {
+    action,
+    spec: await readSpec(arg, options),
+    targets,
+    directives: options.directives,
+    force: options.force,
+    noDepmod: options.noDepmod,
+  });
+  return renderPlan(io, options, planVerifySteps(plan, targets, action === 'install'));
 }
 
 /** Text for outcomes the build events did not already report. */
@@ -74,12 +122,24 @@ export function registerBuild(program: Command, io: Io, dispatch: Dispatch): voi
       'build a module for the kernels given (-k, --all-kernels; default the running kernel), in parallel',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, [...buildOptions, 'dryRun']);
+  addCommandOptions(command, [...buildOptions, 'dryRun', 'verifyLoad', 'verifyTimeout']);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
-    if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'build');
-    const outcomes = await onModuleAndKernels(ctx, options, arg, 'build', buildModule);
+    const verify = readVerifySettings(options);
+    if (options.dryRun)
+      return verify === undefined
+        ? dryRunModuleCommand(ctx, io, options, arg, 'build')
+        : dryRunVerify(ctx, io, options, arg, 'build');
+    const outcomes = await onModuleAndKernels(ctx, options, arg, 'build', (locked, request) =>
+      buildModule(locked, { ...request, verify }),
+    );
     renderOutcomes(io, options, outcomes);
+    renderBuildVerifies(
+      io,
+      options,
+      outcomes.map((o) => o.verify),
+      'with-errors',
+    );
     renderSummary(io, options, outcomes.map(buildSummaryEntry));
     return planBuildExitCode(outcomes);
   });

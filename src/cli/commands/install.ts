@@ -5,7 +5,8 @@ import { defineAction, type Dispatch } from '../command.ts';
 import type { GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
 import { errorRecord, formatErrorAsWarning, renderError, writeJson } from '../render.ts';
-import { outcomeRecord } from './build.ts';
+import { describeVerify, dryRunVerify, outcomeRecord, readVerifySettings } from './build.ts';
+import { renderBuildVerifies } from './verify.ts';
 import { onModuleAndKernels, dryRunModuleCommand } from './module-command.ts';
 import { renderSummary } from '../progress.ts';
 import type { SummaryEntry } from '../progress-model.ts';
@@ -59,7 +60,7 @@ export function renderInstallOutcomes(
 export function installSummaryEntry(o: InstallOutcome): SummaryEntry {
   const { module, version, kernel, arch } = o;
   const installed = o.status === 'already-installed' ? 'already installed' : o.status;
-  const built = o.build?.status === 'built' ? `built, ${installed}` : installed;
+  const built = `${o.build?.status === 'built' ? `built, ${installed}` : installed}${describeVerify(o.verify)}`;
   const result =
     o.status === 'failed'
       ? `failed (exit ${o.error?.exitCode ?? '?'})`
@@ -76,13 +77,30 @@ export function registerInstall(program: Command, io: Io, dispatch: Dispatch): v
       'install a module into the kernels given, building it first where needed; --destdir stages it instead',
     )
     .argument('[module]', 'module/version, a source directory, or a dkms.conf path');
-  addCommandOptions(command, [...buildOptions, 'noDepmod', 'destDir', 'dryRun']);
+  addCommandOptions(command, [
+    ...buildOptions,
+    'noDepmod',
+    'destDir',
+    'dryRun',
+    'verifyLoad',
+    'verifyTimeout',
+  ]);
   refuseAllOption(command);
   defineAction<[string | undefined]>(command, io, dispatch, async ({ options, ctx }, arg) => {
-    if (options.dryRun) return dryRunModuleCommand(ctx, io, options, arg, 'install');
+    const verify = readVerifySettings(options);
+    if (options.dryRun)
+      return verify === undefined
+        ? dryRunModuleCommand(ctx, io, options, arg, 'install')
+        : dryRunVerify(ctx, io, options, arg, 'install');
     const { noDepmod, destDir } = options;
     const outcomes = await onModuleAndKernels(ctx, options, arg, 'install', (locked, request) =>
-      installModule(locked, { ...request, noDepmod, destDir }),
+      installModule(locked, { ...request, noDepmod, destDir, verify }),
+    );
+    renderBuildVerifies(
+      io,
+      options,
+      outcomes.map((o) => o.verify),
+      'results-only',
     );
     renderInstallOutcomes(io, options, outcomes);
     renderSummary(io, options, outcomes.map(installSummaryEntry));

@@ -1,14 +1,20 @@
 import { Option, type Command } from 'commander';
 import { requireModuleVersion } from '../../commands/module-arg.ts';
 import { resolveTargets } from '../../commands/targets.ts';
-import { defaultVerifyTimeoutSeconds, verifyModule, type VerifyResult } from '../../commands/verify.ts';
+import {
+  defaultVerifyTimeoutSeconds,
+  verifyModule,
+  type BuildVerify,
+  type VerifyResult,
+} from '../../commands/verify.ts';
 import { KmodError, exitCodes } from '../../errors.ts';
 import type { ModuleResult } from '../../verify/parse-results.ts';
 import { accels, type Accel } from '../../verify/qemu-command.ts';
 import { defineAction, type Dispatch } from '../command.ts';
-import { addCommandOptions, moduleOptions } from '../global-options.ts';
+import { addCommandOptions, moduleOptions, parseSeconds } from '../global-options.ts';
 import type { Io } from '../io.ts';
-import { writeJson } from '../render.ts';
+import { renderError, writeJson } from '../render.ts';
+import type { GlobalOptions } from '../global-options.ts';
 import { readSpec } from './module-spec.ts';
 
 interface VerifyCommandOptions {
@@ -82,10 +88,35 @@ export function formatVerifyResult(r: VerifyResult, failuresOnly: boolean): stri
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-function parseTimeout(value: string): number {
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0)
-    throw new KmodError('USAGE', `--timeout "${value}": expected a number of seconds`);
-  return Number(value);
+/** One verify's result: its modules' and the boot's records, or its text (failures only with --quiet). */
+function renderVerifyResult(
+  io: Io,
+  options: Pick<GlobalOptions, 'json' | 'quiet'>,
+  result: VerifyResult,
+): void {
+  if (options.json) {
+    for (const m of result.modules) writeJson(io, loadRecord(result, m));
+    writeJson(io, verifyResultRecord(result));
+  } else io.out(formatVerifyResult(result, options.quiet));
+}
+
+/**
+ * The verifies of build --verify and install --verify: each boot's result and, where the outcome does not
+ * carry it (build, whose build stays), the error of each failed one.
+ */
+export function renderBuildVerifies(
+  io: Io,
+  options: Pick<GlobalOptions, 'json' | 'quiet'>,
+  verifies: readonly (BuildVerify | undefined)[],
+  errors: 'with-errors' | 'results-only',
+): void {
+  for (const v of verifies) {
+    if (v === undefined) continue;
+    if (v.result !== undefined) renderVerifyResult(io, options, v.result);
+    // In --json, the records of a boot already say which module failed and why.
+    if (errors === 'with-errors' && v.error !== undefined && (!options.json || v.result === undefined))
+      renderError(io, options.json, v.error);
+  }
 }
 
 const collect = (value: string, previous: readonly string[] = []): string[] => [...previous, value];
@@ -111,7 +142,7 @@ export function registerVerify(program: Command, io: Io, dispatch: Dispatch): vo
     )
     .addOption(
       new Option('--timeout <seconds>', 'the time limit of each boot')
-        .argParser(parseTimeout)
+        .argParser((value) => parseSeconds('--timeout', value))
         .default(defaultVerifyTimeoutSeconds),
     )
     .addOption(
@@ -141,10 +172,7 @@ export function registerVerify(program: Command, io: Io, dispatch: Dispatch): vo
         accel: own.accel,
       });
       failed ||= !result.ok;
-      if (options.json) {
-        for (const m of result.modules) writeJson(io, loadRecord(result, m));
-        writeJson(io, verifyResultRecord(result));
-      } else io.out(formatVerifyResult(result, options.quiet));
+      renderVerifyResult(io, options, result);
     }
     return failed ? exitCodes.LOAD_FAILED : 0;
   });

@@ -109,6 +109,7 @@ describe('each command declares its options', () => {
     ['mktarball', ['--kernelver', '--all', '--archive', '--source-only', '--binaries-only']],
     ['match', ['--kernelver', '--templatekernel']],
     ['status', ['--kernelver', '--arch', '--verify']],
+    ['install', ['--verify', '--verify-timeout']],
   ])('%s takes %j', (name, expected) => {
     expect(longs(name)).toEqual(expect.arrayContaining(expected));
   });
@@ -116,7 +117,7 @@ describe('each command declares its options', () => {
   it.each([
     ['status', '--force'],
     ['kernels', '--kernelver'],
-    ['build', '--verify'],
+    ['build', '--sig-enforce'],
     ['add', '--jobs'],
     ['build', '--templatekernel'],
     ['build', '--all'],
