@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
@@ -99,9 +99,42 @@ async function planSourceDir(
   return found !== undefined && (await realpath(found.link)) === headersDir ? found.link : headersDir;
 }
 
+/** Whether path is a regular file, following links (bash's `-f`). */
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch (error) {
+    if (isErrno(error, 'ENOENT', 'ENOTDIR')) return false;
+    throw error;
+  }
+}
+
+/**
+ * The seed's kernel-source layout, <root>/usr/src/linux-<release>/ (Red Hat's kernel-source, a kernel
+ * built in place): the release of each configured tree there. A pristine unpacked source (no .config) is
+ * not a kernel yet, nor is a tree whose include/config/kernel.release names another release; Debian's
+ * linux-headers-*, linux-kbuild-* and linux-source-* do not begin with a digit. kmod-build.sh
+ * (kmf_source_tree) reads the layout alike.
+ */
+async function readSourceTrees(root: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const srcDir = path.join(root, 'usr/src');
+  for (const entry of await listDir(srcDir)) {
+    const release = entry.slice('linux-'.length);
+    if (!entry.startsWith('linux-') || !/^\d/.test(release)) continue;
+    const dir = await resolveInRoot(root, path.join(srcDir, entry));
+    if ((await headersIn(dir)) === undefined || !(await isFile(path.join(dir, '.config')))) continue;
+    const releaseFile = path.join(dir, 'include/config/kernel.release');
+    const named = (await isFile(releaseFile)) ? (await readOptional(releaseFile))?.trim() : undefined;
+    if (named === undefined || named === release) found.set(release, dir);
+  }
+  return found;
+}
+
 /**
  * Finds the kernels of the system under root: every <installTree>/<release>, plus headers-only trees in
- * /usr/src/kernels/<release> (Fedora/RHEL) and /usr/src/linux-obj/<arch>/<flavor> (SUSE). Sorted as sort -V.
+ * /usr/src/kernels/<release> (Fedora/RHEL), /usr/src/linux-obj/<arch>/<flavor> (SUSE) and
+ * /usr/src/linux-<release> (the seed's kernel-source). Sorted as sort -V.
  */
 export async function discoverKernels(
   paths: Paths,
@@ -128,6 +161,8 @@ export async function discoverKernels(
         headers.set(release, await headersIn(dir));
     }
   }
+  for (const [release, dir] of await readSourceTrees(paths.root))
+    if (headers.get(release) === undefined) headers.set(release, dir);
   // A directory whose name cannot be a release (a stray `-rf`, `foo bar`) is not a kernel: skip it, so one
   // such entry cannot make every command that lists kernels fail.
   const releases = [...headers.keys()]

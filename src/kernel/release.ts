@@ -37,7 +37,11 @@ export interface KernelRelease {
   flavor: string;
   /** Machine arch as `uname -m` names it, when the release tells it. */
   arch: string | undefined;
-  /** `custom`: a user rule matched a release that no built-in scheme recognises. */
+  /**
+   * `redhat-legacy`: Red Hat's 2004 scheme on a 2.x kernel. `custom`: the same `<version>-<release><flavor>`
+   * scheme on a later kernel (a user's own build, as `kmodforge mkkernel` releases one), or a user rule
+   * matched a release that no built-in scheme recognises.
+   */
   family: KernelFamily;
 }
 
@@ -74,6 +78,12 @@ const dashedRe = new RegExp(String.raw`^(${version})-(\d+(?:\.\d+)*)-([A-Za-z0-9
 /** 2004-era Red Hat glued the flavor to the build number: `2.4.18-14smp`, `2.6.9-42.ELsmp`, `2.6.18-8.el5xen`. */
 const legacyRe =
   /^(2\.\d+\.\d+(?:\.\d+)?)-((?:e\.)?\d+(?:\.\d+)*(?:\.EL|_FC\d+|\.fc\d+|\.el\d+(?:_\d+)?)?)([A-Za-z]\w*)?$/;
+
+/**
+ * The seed's scheme on any version, for kernels people build and release themselves: `6.1.0-1`,
+ * `6.1.0-1smp`, `6.1.0-1host108`: a numeric release, then the flavor glued to it.
+ */
+const customRe = /^(\d+\.\d+(?:\.\d+)*)-(\d+(?:\.\d+)*)([A-Za-z]\w*)?$/;
 
 /** Regex groups are typed as possibly missing; the parsers only read groups their regex always sets. */
 function group(match: RegExpExecArray, index: number): string {
@@ -152,14 +162,15 @@ function parseDashed(release: string): Parts | undefined {
 }
 
 function parseLegacy(release: string): Parts | undefined {
-  const m = legacyRe.exec(release);
+  const legacy = legacyRe.exec(release);
+  const m = legacy ?? customRe.exec(release);
   if (m == null) return undefined;
   return {
     version: group(m, 1),
     abi: group(m, 2),
     flavor: m[3] ?? '',
     arch: undefined,
-    family: 'redhat-legacy',
+    family: legacy == null ? 'custom' : 'redhat-legacy',
   };
 }
 
@@ -216,7 +227,9 @@ function applyRule(release: string, match: FlavorRuleMatch): Parts {
     abi: captured.abi ?? base.abi,
     flavor: match.flavor,
     arch,
-    family: base.family === 'unknown' ? familyOrCustom(release) : base.family,
+    // What is left of a distro release once the rule cut its flavor (`6.1.0-56` of `6.1.0-56-amd64`) reads
+    // as a custom kernel's, so the whole release tells the family then.
+    family: base.family === 'unknown' || base.family === 'custom' ? familyOrCustom(release) : base.family,
   };
 }
 

@@ -166,6 +166,16 @@ export function planRpmMeta(input: PackageInput): RpmIdentity {
   return { ...identity, fileName: `${name}-${identity.version}-${identity.release}.${identity.arch}.rpm` };
 }
 
+/**
+ * The userland subpackage of a rebuilt source RPM (USERLAND_BUILD, USERLAND_FILE):
+ * `<name>-kmod-common`, the name RPM Fusion's kmod packages require for the files of their module that are
+ * not kernel modules. Each kernel's package requires it, as each Debian modules package depends on
+ * `<name>-common`.
+ */
+export function planRpmUserlandName(name: string): string {
+  return `${name}-kmod-common`;
+}
+
 /** A Debian package name: lower case, digits, + - . only, starting alphanumeric. */
 export function debSafe(value: string): string {
   return value.toLowerCase().replace(/[^a-z0-9.+-]/g, '-');

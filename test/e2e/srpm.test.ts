@@ -1,7 +1,8 @@
 /**
  * Source RPMs: `kmodforge mksrpm`, then `rpmbuild --rebuild` on a machine where neither kmodforge nor dkms
  * can run (both are shadowed on PATH by scripts that record the call and exit 127), for the installed
- * kernels, by kernel list and by flavor; the fixtures and one real multi-module Debian package.
+ * kernels, by kernel list, by flavor and by the seed's targetboard; the fixtures (with a userland
+ * subpackage) and one real multi-module Debian package.
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -284,6 +285,69 @@ describe.skipIf(!hasRpmbuild)('source RPMs rebuilt by rpmbuild alone', () => {
     );
   });
 
+  it("--define 'targetboard rt-amd64' (the seed's idiom) builds that flavor's kernels, as flavors does", async () => {
+    const rt = kernelOfFlavor(t.kernels, 'rt-amd64');
+    const r = await rebuild(srpmOf('kmf-simple', '1.0'), { targetboard: 'rt-amd64' });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.rpms.map((f) => path.basename(f))).toEqual([`kmod-kmf-simple-${rt}-1.0-1.${os.machine()}.rpm`]);
+    const ko = path.join(await extract(r.rpms[0] ?? ''), 'lib/modules', rt, 'updates/dkms/kmf_simple.ko');
+    expect((await modinfo('vermagic', ko)).startsWith(`${rt} `)).toBe(true);
+    const none = await rebuild(srpmOf('kmf-simple', '1.0'), { targetboard: 'host108' });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain(
+      'kmod-build.sh: error: no installed kernel with headers is of flavor host108 (',
+    );
+  });
+
+  it('kmf-userland: USERLAND_BUILD and USERLAND_FILE make kmf-userland-kmod-common, which each kernel package requires', async () => {
+    const add = await t.cli('add', fixtureDir('kmf-userland'));
+    expect(add.code, add.stderr).toBe(0);
+    expect((await mksrpm('kmf-userland/1.0')).code).toBe(0);
+    const kernels = [kernelOfFlavor(t.kernels, 'amd64'), kernelOfFlavor(t.kernels, 'cloud-amd64')];
+    const r = await rebuild(srpmOf('kmf-userland', '1.0'), { kernels: kernels.join(' ') });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stderr).toContain('kmod-build.sh: running USERLAND_BUILD: make -C tools');
+    const common = `kmf-userland-kmod-common-1.0-1.${os.machine()}.rpm`;
+    expect(r.rpms.map((f) => path.basename(f))).toEqual(
+      [common, ...kernels.map((k) => `kmod-kmf-userland-${k}-1.0-1.${os.machine()}.rpm`)].sort(),
+    );
+    const commonRpm = r.rpms.find((f) => path.basename(f) === common) ?? '';
+    expect(
+      await query(commonRpm, '--qf', '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]'),
+    ).toEqual([
+      '-rwxr-xr-x root:root /usr/bin/kmf-userland-ctl',
+      '-rw-r--r-- root:root /usr/lib/modprobe.d/kmf-userland.conf',
+      '-rw-r--r-- root:root /usr/lib/udev/rules.d/90-kmf-userland.rules',
+    ]);
+    for (const k of kernels) {
+      const rpm = r.rpms.find((f) => path.basename(f).startsWith(`kmod-kmf-userland-${k}-1.0`)) ?? '';
+      expect(await query(rpm, '-l')).toEqual([`/lib/modules/${k}/updates/dkms/kmf_userland.ko`]);
+      expect(await query(rpm, '-R')).toEqual(
+        expect.arrayContaining([`kernel-uname-r = ${k}`, 'kmf-userland-kmod-common = 1.0-1']),
+      );
+    }
+    const dir = await extract(commonRpm);
+    const ctl = path.join(dir, 'usr/bin/kmf-userland-ctl');
+    expect(await ok(ctl, [])).toBe('kmf-userland-ctl 1.0\n');
+    // ELF programs are stripped, as kmodforge's own packages strip them.
+    expect(await ok('readelf', ['-S', '-W', ctl])).not.toMatch(/\.symtab|\.comment/);
+    expect(await readFile(path.join(dir, 'usr/lib/modprobe.d/kmf-userland.conf'), 'utf8')).toBe(
+      await readFile(path.join(fixtureDir('kmf-userland'), 'kmf-userland.conf'), 'utf8'),
+    );
+    // rpm installs the userland and every kernel's modules together.
+    const root = await mkdtemp(path.join(tmp, 'root-'));
+    await ok('rpm', ['-i', '--root', root, '--nodeps', '--noplugins', ...r.rpms]);
+    expect(existsSync(path.join(root, 'usr/lib/udev/rules.d/90-kmf-userland.rules'))).toBe(true);
+  });
+
+  it('a module without USERLAND_FILE gets no userland package and no requirement of one', async () => {
+    const k = kernelOfFlavor(t.kernels, 'amd64');
+    const r = await rebuild(srpmOf('kmf-simple', '1.0'), { kernels: k });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    expect(r.rpms.map((f) => path.basename(f))).toEqual([`kmod-kmf-simple-${k}-1.0-1.${os.machine()}.rpm`]);
+    expect((await query(r.rpms[0] ?? '', '-R')).filter((req) => req.includes('kmod-common'))).toEqual([]);
+  });
+
   it('BUILD_EXCLUSIVE_KERNEL: only the rt kernel gets a package; nothing left to build fails, saying why', async () => {
     const rt = kernelOfFlavor(t.kernels, 'rt-amd64');
     const all = await rebuild(srpmOf('kmf-exclusive', '1.0'), { kernels: t.kernels.join(' ') });
@@ -498,6 +562,10 @@ describe.skipIf(!hasRpmbuild)('source RPMs rebuilt by rpmbuild alone', () => {
         ),
         `pre_build\t${conf.scripts.preBuild ?? ''}`,
         `post_build\t${conf.scripts.postBuild ?? ''}`,
+        `userland_build\t${conf.userland?.build ?? ''}`,
+        ...(conf.userland?.files ?? []).map(
+          (f) => `userland\t${f.source}\t${f.dest}\t${f.mode.toString(8).padStart(4, '0')}`,
+        ),
         '',
       ].join('\n');
     }

@@ -15,6 +15,11 @@
 #   kmod-build.sh build <K>          builds in $KMF_WORK/<K>: patches, PRE_BUILD, make, then strip,
 #                                    sign and compress each module as the kernel expects, POST_BUILD
 #   kmod-build.sh install <K> <DIR>  copies what `build <K>` made to DIR$KMF_MODDIR/<K>/<location>/
+#   kmod-build.sh build-userland <K> runs USERLAND_BUILD (kmodforge's dkms.conf extension) once, in a copy
+#                                    of the source in $KMF_WORK/userland, and stages each USERLAND_FILE,
+#                                    dkms.conf read for K (plan names the kernel on its userland lines:
+#                                      userland <K> <path on the system> <mode>)
+#   kmod-build.sh install-userland <DIR>  copies what build-userland staged to DIR
 #
 # Settings come from the environment:
 #   KMF_NAME, KMF_VERSION   PACKAGE_NAME and PACKAGE_VERSION of the module
@@ -26,8 +31,9 @@
 #   KMF_MODDIR              the module trees' directory in the package (default /lib/modules)
 #   KMF_KERNELS             kernels to build for, space-separated; else
 #   KMF_FLAVORS             flavors: every installed kernel (with headers) whose release ends in one of
-#                           them: "-<flavor>" after the ABI number, "+<flavor>" or ".<flavor>"; else the
-#                           running kernel
+#                           them: "-<flavor>" after the ABI number, "+<flavor>" or ".<flavor>", or, in
+#                           the scheme <version>-<release><flavor> (6.1.0-1host108), glued to the release
+#                           number; else the running kernel
 #   KMF_SIGN_KEY, KMF_SIGN_CERT  sign the modules with these (${kernelver} and ${arch} are expanded), using
 #                           KMF_SIGN_FILE or the kernel's sign-file, for kernels with CONFIG_MODULE_SIG_HASH
 #
@@ -45,8 +51,7 @@ shopt -s extglob
 : "${KMF_SIGN_CERT:=}"
 : "${KMF_SIGN_FILE:=}"
 
-# Every directive dkms reads from dkms.conf, and kmodforge's own USERLAND_* (src/conf/directives.ts);
-# these packages hold kernel modules only, so USERLAND_BUILD and USERLAND_FILE are read but not used.
+# Every directive dkms reads from dkms.conf, and kmodforge's own USERLAND_* (src/conf/directives.ts).
 kmf_directives=(
   PACKAGE_NAME PACKAGE_VERSION BUILT_MODULE_NAME BUILT_MODULE_LOCATION DEST_MODULE_NAME
   DEST_MODULE_LOCATION STRIP MAKE MAKE_MATCH CLEAN PATCH PATCH_MATCH PRE_BUILD POST_BUILD POST_ADD
@@ -124,7 +129,19 @@ kmf_distro() {
   fi
 }
 
-# Every installed kernel with headers: /lib/modules/<K>/build or /usr/src/kernels/<K>.
+# Whether $1 is the build tree of kernel $2 in the seed's kernel-source layout, /usr/src/linux-<K>/, as
+# kmodforge's discover.ts reads it: configured (include/ and a .config), and no
+# include/config/kernel.release that names another release.
+kmf_source_tree() {
+  local dir=$1 k=$2 named
+  [[ $k == [0-9]* && -d $dir/include && -f $dir/.config ]] || return 1
+  [[ -f $dir/include/config/kernel.release ]] || return 0
+  named=$(<"$dir/include/config/kernel.release")
+  named=${named##+([[:space:]])}
+  [[ ${named%%+([[:space:]])} == "$k" ]]
+}
+
+# Every installed kernel with headers: /lib/modules/<K>/build, /usr/src/kernels/<K> or /usr/src/linux-<K>.
 kmf_installed_kernels() {
   local dir
   for dir in /lib/modules/* /usr/lib/modules/*; do
@@ -133,13 +150,22 @@ kmf_installed_kernels() {
   for dir in /usr/src/kernels/*; do
     [[ -d $dir/include ]] && printf '%s\n' "${dir##*/}"
   done
+  for dir in /usr/src/linux-[0-9]*; do
+    kmf_source_tree "$dir" "${dir#/usr/src/linux-}" && printf '%s\n' "${dir#/usr/src/linux-}"
+  done
   return 0
 }
 
-# Whether release $1 is of flavor $2: "6.1.0-56-rt-amd64" is rt-amd64 (not amd64), "…x86_64+rt" is rt.
+# Whether release $1 is of flavor $2, as kmodforge's parseKernelRelease reads the flavor:
+# "6.1.0-56-rt-amd64" is rt-amd64 (not amd64), "…x86_64+rt" is rt; in the seed's scheme
+# <version>-<release><flavor> the flavor is glued to the release number: "6.1.0-1host108" is host108,
+# "2.4.18-14smp" smp, and Red Hat's 2.x tags come between ("2.6.9-42.ELsmp", "2.6.18-8.el5xen").
 kmf_has_flavor() {
   local release=$1 flavor=$2
-  [[ $release == *[0-9]-"$flavor" || $release == *+"$flavor" || $release == *."$flavor" ]]
+  [[ $release == *[0-9]-"$flavor" || $release == *+"$flavor" || $release == *."$flavor" ]] && return 0
+  [[ $flavor == [A-Za-z]* ]] || return 1
+  [[ $release == +([0-9]).+([0-9.])-+([0-9.])"$flavor" ||
+    $release == 2.+([0-9.])-?(e.)+([0-9.])@(.EL|_FC+([0-9])|.fc+([0-9])|.el+([0-9])?(_+([0-9])))"$flavor" ]]
 }
 
 kmf_kernels() {
@@ -149,8 +175,10 @@ kmf_kernels() {
   if [[ -n ${KMF_KERNELS//[[:space:]]/} ]]; then
     for k in $KMF_KERNELS; do chosen+=("$k"); done
   elif [[ -n ${KMF_FLAVORS//[[:space:]]/} ]]; then
+    local -a flavors
+    read -r -a flavors <<<"$KMF_FLAVORS"
     while IFS= read -r k; do
-      for f in $KMF_FLAVORS; do
+      for f in "${flavors[@]}"; do
         if kmf_has_flavor "$k" "$f"; then
           chosen+=("$k")
           break
@@ -158,7 +186,7 @@ kmf_kernels() {
       done
     done < <(kmf_installed_kernels | sort -uV)
     ((${#chosen[@]} > 0)) ||
-      kmf_die "no installed kernel with headers is of flavor $KMF_FLAVORS (kernels with headers: $(kmf_installed_kernels | sort -uV | tr '\n' ' '))"
+      kmf_die "no installed kernel with headers is of flavor ${flavors[*]} (kernels with headers: $(kmf_installed_kernels | sort -uV | tr '\n' ' '))"
   else
     chosen=("$(uname -r)")
   fi
@@ -178,8 +206,10 @@ kmf_kernel() {
     KMF_KSRC=/lib/modules/$k/build
   elif [[ -d /usr/src/kernels/$k/include ]]; then
     KMF_KSRC=/usr/src/kernels/$k
+  elif kmf_source_tree "/usr/src/linux-$k" "$k"; then
+    KMF_KSRC=/usr/src/linux-$k
   else
-    kmf_die "no headers for kernel $k: neither /lib/modules/$k/build nor /usr/src/kernels/$k has include/ (install the kernel's headers or devel package)"
+    kmf_die "no headers for kernel $k: none of /lib/modules/$k/build, /usr/src/kernels/$k and /usr/src/linux-$k (configured) has include/ (install the kernel's headers or devel package)"
   fi
   KMF_HEADERS=$(readlink -f "$KMF_KSRC")
   KMF_KCONFIG=''
@@ -378,7 +408,9 @@ kmf_compare_bound() {
 # Resolves dkms.conf for kernel $1 as kmodforge's src/conf/resolve.ts and exclusive.ts, dying on an
 # invalid file. Sets KMF_EXCLUDED (why the kernel is kept out, or ''), the module records KMF_BUILT_NAME,
 # KMF_BUILT_LOCATION, KMF_DEST_NAME, KMF_DEST_LOCATION and KMF_STRIP, KMF_MAKE_COMMAND, KMF_MAKE_INDEX,
-# KMF_PATCHES, KMF_PRE_BUILD, KMF_POST_BUILD, and the kernel's facts (kmf_kernel, kmf_compression).
+# KMF_PATCHES, KMF_PRE_BUILD, KMF_POST_BUILD, the userland (KMF_USERLAND_BUILD, and KMF_USERLAND_SOURCE,
+# KMF_USERLAND_DEST and KMF_USERLAND_MODE per USERLAND_FILE), and the kernel's facts (kmf_kernel,
+# kmf_compression).
 kmf_resolve() {
   local k=$1 i n name value count=0 last packageName packageVersion
   local -a problems=() indices
@@ -505,6 +537,8 @@ kmf_resolve() {
     if [[ -z ${KMF_D[PATCH_MATCH:$i]:-} || ${KMF_M[PATCH_MATCH:$i]:-} == 0 ]]; then KMF_PATCHES+=("$REPLY"); fi
   done
 
+  kmf_userland_files problems
+
   for name in AUTOINSTALL BUILD_DEPENDS_REBUILD NO_WEAK_MODULES; do
     kmf_get "$name"
     case ${REPLY,,} in
@@ -531,7 +565,45 @@ kmf_resolve() {
   KMF_PRE_BUILD=$REPLY
   kmf_get POST_BUILD
   KMF_POST_BUILD=$REPLY
+  kmf_get USERLAND_BUILD
+  KMF_USERLAND_BUILD=$REPLY
   kmf_exclusion "$k"
+}
+
+# USERLAND_FILE[i]="<path in the source>:<absolute path on the system>[:<octal mode>]", as kmodforge's
+# resolveUserland: KMF_USERLAND_SOURCE, KMF_USERLAND_DEST and KMF_USERLAND_MODE (four octal digits);
+# what is wrong goes to the problems array named by $1.
+kmf_userland_files() {
+  local -n kmf_problems=$1
+  local i value rest source dest mode
+  local -a fields
+  local expected='expected "<path in the source>:<absolute path on the system>[:<octal mode>]"'
+  KMF_USERLAND_SOURCE=() KMF_USERLAND_DEST=() KMF_USERLAND_MODE=()
+  kmf_indices USERLAND_FILE
+  for i in $REPLY; do
+    kmf_get USERLAND_FILE "$i"
+    value=$REPLY rest=$REPLY fields=()
+    while [[ $rest == *:* ]]; do
+      fields+=("${rest%%:*}")
+      rest=${rest#*:}
+    done
+    fields+=("$rest")
+    source=${fields[0]} dest=${fields[1]:-} mode=0644
+    ((${#fields[@]} > 2)) && mode=${fields[2]}
+    if ((${#fields[@]} > 3)) || [[ -z $source || -z $dest ]]; then
+      kmf_problems+=("USERLAND_FILE[$i] \"$value\": $expected")
+    elif [[ $source == /* || /$source/ == */../* ]]; then
+      kmf_problems+=("USERLAND_FILE[$i] \"$source\" must be a path inside the source")
+    elif [[ $dest != /* || /$dest/ == */../* || $dest == */ ]]; then
+      kmf_problems+=("USERLAND_FILE[$i] \"$dest\" must be an absolute file path without \"..\"")
+    elif [[ ! $mode =~ ^0?[0-7]{3}$ ]]; then
+      kmf_problems+=("USERLAND_FILE[$i] \"$mode\" is not an octal file mode such as 0755")
+    else
+      KMF_USERLAND_SOURCE+=("$source")
+      KMF_USERLAND_DEST+=("$dest")
+      KMF_USERLAND_MODE+=("$(printf '%04o' "$((8#$mode))")")
+    fi
+  done
 }
 
 # BUILD_EXCLUSIVE_* (and OBSOLETE_BY) as kmodforge's planExclusion: KMF_EXCLUDED = the first reason, or ''.
@@ -744,8 +816,54 @@ kmf_install() {
   done <"$manifest"
 }
 
+# Runs USERLAND_BUILD once in a copy of the source, in a clean environment as kmodforge's stageUserland,
+# and stages each USERLAND_FILE in $KMF_WORK/userland/stage at its path on the system, ELF files stripped.
+kmf_build_userland() {
+  local k=$1 i source dir stage from to kind magic
+  kmf_require KMF_NAME KMF_VERSION KMF_SOURCE_TREE KMF_WORK
+  kmf_resolve "$k"
+  source=$(readlink -f "$KMF_SOURCE_TREE/$KMF_NAME-$KMF_VERSION") || kmf_die "no source at $KMF_SOURCE_TREE/$KMF_NAME-$KMF_VERSION"
+  dir=$KMF_WORK/userland/source
+  stage=$KMF_WORK/userland/stage
+  rm -rf "$KMF_WORK/userland"
+  mkdir -p "$KMF_WORK/userland" "$stage" || kmf_die "cannot create $KMF_WORK/userland"
+  cp -R -P --preserve=mode,timestamps "$source" "$dir" || kmf_die "cannot copy $source"
+  if [[ -n $KMF_USERLAND_BUILD ]]; then
+    kmf_say "running USERLAND_BUILD: $KMF_USERLAND_BUILD"
+    (cd "$dir" && env -i PATH="$PATH" LC_ALL=C HOME="${HOME:-/root}" bash --noprofile --norc -c "$KMF_USERLAND_BUILD") ||
+      kmf_die "$KMF_NAME/$KMF_VERSION: USERLAND_BUILD \"$KMF_USERLAND_BUILD\" failed (exit code $?)"
+  fi
+  for i in "${!KMF_USERLAND_SOURCE[@]}"; do
+    from=$dir/${KMF_USERLAND_SOURCE[i]}
+    to=$stage${KMF_USERLAND_DEST[i]}
+    # A link could lead the chmod and strip below to any file of the machine that builds the package.
+    if [[ ! -e $from && ! -L $from ]]; then
+      kind='does not exist after USERLAND_BUILD'
+    elif [[ -L $from || ! -f $from ]]; then
+      kind='is not a regular file'
+    else
+      kind=''
+    fi
+    [[ -z $kind ]] || kmf_die "$KMF_NAME/$KMF_VERSION: USERLAND_FILE ${KMF_USERLAND_SOURCE[i]} $kind"
+    { mkdir -p "${to%/*}" && cp "$from" "$to" && chmod "${KMF_USERLAND_MODE[i]}" "$to"; } ||
+      kmf_die "cannot stage ${KMF_USERLAND_SOURCE[i]}"
+    magic=''
+    LC_ALL=C IFS= read -r -d '' -n 4 magic <"$to"
+    if [[ $magic == $'\x7fELF' ]]; then
+      strip --strip-unneeded --remove-section=.comment --remove-section=.note "$to" || kmf_die "strip $to failed"
+    fi
+  done
+  return 0
+}
+
+kmf_install_userland() {
+  local destdir=$1 stage=$KMF_WORK/userland/stage
+  [[ -d $stage ]] || kmf_die "the userland of $KMF_NAME/$KMF_VERSION is not built (no $stage)"
+  { mkdir -p "$destdir" && cp -R --preserve=mode "$stage/." "$destdir/"; } || kmf_die "cannot install the userland"
+}
+
 kmf_plan() {
-  local k i
+  local k i userland=0
   local -a kernels
   kmf_require KMF_NAME KMF_VERSION
   mapfile -t kernels < <(kmf_kernels) || exit 1
@@ -760,6 +878,13 @@ kmf_plan() {
     for i in "${!KMF_DEST_NAME[@]}"; do
       printf 'module\t%s\t%s\t%s\t%s\n' "$k" "${KMF_DEST_NAME[i]}" "${KMF_DEST_LOCATION[i]}" "$KMF_SUFFIX"
     done
+    # The userland is built once, from dkms.conf as the first kernel built reads it (as kmodforge's mkrpm).
+    if ((!userland)); then
+      userland=1
+      for i in "${!KMF_USERLAND_DEST[@]}"; do
+        printf 'userland\t%s\t%s\t%s\n' "$k" "${KMF_USERLAND_DEST[i]}" "${KMF_USERLAND_MODE[i]}"
+      done
+    fi
   done
 }
 
@@ -780,6 +905,10 @@ kmf_show() {
       "${KMF_DEST_NAME[i]}" "${KMF_DEST_LOCATION[i]}" "${KMF_STRIP[i]}"
   done
   printf 'pre_build\t%s\npost_build\t%s\n' "$KMF_PRE_BUILD" "$KMF_POST_BUILD"
+  printf 'userland_build\t%s\n' "$KMF_USERLAND_BUILD"
+  for i in "${!KMF_USERLAND_SOURCE[@]}"; do
+    printf 'userland\t%s\t%s\t%s\n' "${KMF_USERLAND_SOURCE[i]}" "${KMF_USERLAND_DEST[i]}" "${KMF_USERLAND_MODE[i]}"
+  done
 }
 
 # ---- main
@@ -812,5 +941,13 @@ case ${1:-} in
     [[ $# -eq 3 ]] || kmf_die "usage: $0 install <kernel> <destdir>"
     kmf_install "$2" "$3"
     ;;
-  *) kmf_die "usage: $0 kernels | plan | explain | resolve <kernel> | build <kernel> | install <kernel> <destdir>" ;;
+  build-userland)
+    [[ $# -eq 2 ]] || kmf_die "usage: $0 build-userland <kernel>"
+    kmf_build_userland "$2"
+    ;;
+  install-userland)
+    [[ $# -eq 2 ]] || kmf_die "usage: $0 install-userland <destdir>"
+    kmf_install_userland "$2"
+    ;;
+  *) kmf_die "usage: $0 kernels | plan | explain | resolve <kernel> | build <kernel> | install <kernel> <destdir> | build-userland <kernel> | install-userland <destdir>" ;;
 esac

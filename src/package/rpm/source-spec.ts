@@ -4,17 +4,18 @@
  * dkms.conf again (Source1, so that the spec can read it at parse time, before %prep) and kmod-build.sh
  * (Source2), the bash helper that reads dkms.conf per kernel as dkms and kmodforge do, and builds.
  *
- * When the spec is parsed, a Lua block asks kmod-build.sh which kernels to build for (the `kernels` or
- * `flavors` define, else the running kernel) and what each gets; a kernel that BUILD_EXCLUSIVE_* keeps
- * out gets no package, every other one a `kmod-<name>-<kernel>` package named and related as
- * {@link planRpmIdentity} says.
+ * When the spec is parsed, a Lua block asks kmod-build.sh which kernels to build for (the `kernels`,
+ * `flavors` or `targetboard` define, else the running kernel) and what each gets; a kernel that
+ * BUILD_EXCLUSIVE_* keeps out gets no package, every other one a `kmod-<name>-<kernel>` package named and
+ * related as {@link planRpmIdentity} says. A module with USERLAND_FILE also gets its userland
+ * subpackage, {@link planRpmUserlandName}.
  *
  * The spec's text is source.spec.in, beside this module; the values filled into it are escaped here.
  */
 import { readFile } from 'node:fs/promises';
 import { getAsset, isSea } from 'node:sea';
 import { KmodError, isErrno } from '../../errors.ts';
-import { planRpmIdentity, rpmSafe } from '../naming.ts';
+import { planRpmIdentity, planRpmUserlandName, rpmSafe } from '../naming.ts';
 import { formatChangelogDate } from '../package-info.ts';
 
 export const kmodBuildScriptName = 'kmod-build.sh';
@@ -118,6 +119,9 @@ export function planPackageTemplates(name: string): {
   name: string;
   kernelRelations: string[];
   moduleRelations: string[];
+  /** The userland subpackage's name, and what each kernel's package then requires of it. */
+  userlandName: string;
+  userlandRelations: string[];
 } {
   const identity = planRpmIdentity('kmod', {
     name,
@@ -135,6 +139,8 @@ export function planPackageTemplates(name: string): {
       ...provides.filter((r) => !r.includes('@MODULE@')),
     ],
     moduleRelations: provides.filter((r) => r.includes('@MODULE@')),
+    userlandName: planRpmUserlandName(name),
+    userlandRelations: [`Requires: ${planRpmUserlandName(name)} = @VERSION@-@RELEASE@`],
   };
 }
 
@@ -162,7 +168,8 @@ export function planSourceSpec(input: SourceSpecInput, template: string): string
     "KMF_JOBS='%{?_smp_build_ncpus}%{!?_smp_build_ncpus:1}'",
     "KMF_MODDIR='%{kmod_moddir}'",
     "KMF_KERNELS='%{?kernels}'",
-    "KMF_FLAVORS='%{?flavors}'",
+    // The seed's `--define 'targetboard host108'` is one more flavor.
+    "KMF_FLAVORS='%{?flavors}%{?targetboard: %{targetboard}}'",
     "KMF_SIGN_KEY='%{?kmod_sign_key}'",
     "KMF_SIGN_CERT='%{?kmod_sign_cert}'",
     "KMF_SIGN_FILE='%{?kmod_sign_file}'",
@@ -184,6 +191,9 @@ export function planSourceSpec(input: SourceSpecInput, template: string): string
     lua_name_template: luaString(templates.name),
     lua_kernel_relations: lua(templates.kernelRelations),
     lua_module_relations: lua(templates.moduleRelations),
+    userland_name: specText(templates.userlandName),
+    lua_userland_name: luaString(templates.userlandName),
+    lua_userland_relations: lua(templates.userlandRelations),
     changelog_date: formatChangelogDate(input.date),
   });
 }

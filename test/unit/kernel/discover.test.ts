@@ -35,6 +35,28 @@ beforeAll(async () => {
     path.join(root, 'usr/src/linux-obj/x86_64/default/include/config/kernel.release'),
     '6.4.0-150600.23.7-default\n',
   );
+  // The seed's kernel-source layout, /usr/src/linux-<release>/: a configured tree named for its release
+  // (a modern one says its release in include/config/kernel.release too; a 2.4 one does not).
+  await headers('usr/src/linux-6.1.0-1host108', 'CONFIG_MODULES=y\n');
+  await mkdir(path.join(root, 'usr/src/linux-6.1.0-1host108/include/config'), { recursive: true });
+  await writeFile(
+    path.join(root, 'usr/src/linux-6.1.0-1host108/include/config/kernel.release'),
+    '6.1.0-1host108\n',
+  );
+  await headers('usr/src/linux-2.4.18-14smp', 'CONFIG_SMP=y\n');
+  // Not kernels: a pristine source without .config, a tree built as another release, a link to
+  // headers elsewhere that is not configured, and Debian's trees whose names do not start with a digit.
+  await mkdir(path.join(root, 'usr/src/linux-6.6.58/include'), { recursive: true });
+  await headers('usr/src/linux-6.1.0-2host108', 'CONFIG_MODULES=y\n');
+  await mkdir(path.join(root, 'usr/src/linux-6.1.0-2host108/include/config'), { recursive: true });
+  await writeFile(
+    path.join(root, 'usr/src/linux-6.1.0-2host108/include/config/kernel.release'),
+    '6.1.0-2host108-dirty\n',
+  );
+  await headers('usr/src/linux-headers-6.1.0-9-common', 'CONFIG_MODULES=y\n');
+  // An absolute link resolves inside the root.
+  await headers('opt/kernels/6.6.12-2smp', 'CONFIG_SMP=y\n');
+  await symlink('/opt/kernels/6.6.12-2smp', path.join(root, 'usr/src/linux-6.6.12-2smp'));
   // A 2004 targetboard kernel with only a /boot config.
   await mkdir(path.join(root, 'lib/modules/2.4.18-14host108'), { recursive: true });
   await mkdir(path.join(root, 'boot'), { recursive: true });
@@ -56,9 +78,12 @@ describe('discoverKernels', () => {
       ]),
     ).toEqual([
       ['2.4.18-14host108', 'host108', '-', 'gzip'],
+      ['2.4.18-14smp', 'smp', 'usr/src/linux-2.4.18-14smp', 'none'],
+      ['6.1.0-1host108', 'host108', 'usr/src/linux-6.1.0-1host108', 'none'],
       ['6.1.0-9-rt-amd64', 'rt-amd64', 'usr/src/linux-headers-6.1.0-9-rt-amd64', 'none'],
       ['6.1.0-10-amd64', 'amd64', '-', '-'],
       ['6.4.0-150600.23.7-default', 'default', 'usr/src/linux-obj/x86_64/default', 'zstd'],
+      ['6.6.12-2smp', 'smp', 'opt/kernels/6.6.12-2smp', 'none'],
       ['6.11.4-301.fc41.x86_64+debug', 'debug', 'usr/src/kernels/6.11.4-301.fc41.x86_64+debug', 'xz'],
     ]);
     const rt = kernels.find((k) => k.release === '6.1.0-9-rt-amd64');
@@ -81,5 +106,18 @@ describe('discoverKernels', () => {
     );
     expect(kernel.headersDir).toBe(custom);
     expect((await readKernel(resolvePaths({ root }), '5.0.0-nowhere')).headersDir).toBeUndefined();
+  });
+
+  it("reads a kernel of the seed's layout by release, its flavor from the seed's scheme", async () => {
+    const kernel = await readKernel(resolvePaths({ root }), '6.1.0-1host108');
+    expect(kernel).toMatchObject({
+      version: '6.1.0',
+      abi: '1',
+      flavor: 'host108',
+      family: 'custom',
+      headersDir: path.join(root, 'usr/src/linux-6.1.0-1host108'),
+      sourceDir: path.join(root, 'usr/src/linux-6.1.0-1host108'),
+    });
+    expect(kernel.config?.file).toBe(path.join(root, 'usr/src/linux-6.1.0-1host108/.config'));
   });
 });

@@ -104,6 +104,11 @@ const builtin: Vector[] = [
   ['4.12.14-122.37-default', '4.12.14', '122.37', 'default', none, 'suse'], // SLES 12
   ['3.0.101-63-ppc64', '3.0.101', '63', 'ppc64', 'ppc64', 'suse'], // SLES 11
   ['2.6.16.60-0.21-bigsmp', '2.6.16.60', '0.21', 'bigsmp', 'i686', 'suse'], // SLES 10
+  // Distro schemes win over the seed's where both could read a release
+  ['6.1.0-56-amd64', '6.1.0', '56', 'amd64', x64, 'debian'],
+  ['6.11.2-686', '6.11.2', '', '686', 'i686', 'debian'],
+  ['6.8.0-45-generic', '6.8.0', '45', 'generic', none, 'ubuntu'],
+  ['6.5.6-300.fc39.x86_64', '6.5.6', '300.fc39', '', x64, 'fedora'],
   // Arch
   ['6.11.5-arch1-1', '6.11.5', 'arch1-1', '', none, 'arch'],
   ['6.6.58-1-lts', '6.6.58', '1', 'lts', none, 'arch'],
@@ -125,13 +130,40 @@ const builtin: Vector[] = [
   ['2.6.18-194.32.1.el5PAE', '2.6.18', '194.32.1.el5', 'PAE', none, 'redhat-legacy'],
   ['2.6.11-1.1369_FC4smp', '2.6.11', '1.1369_FC4', 'smp', none, 'redhat-legacy'],
   ['2.6.18-1.2798.fc6xen', '2.6.18', '1.2798.fc6', 'xen', none, 'redhat-legacy'],
+  // The seed's scheme on a kernel built by hand: <version>-<release><flavor>, 2.x to 6.x
+  ['2.6.32-1', '2.6.32', '1', '', none, 'redhat-legacy'],
+  ['2.6.32-1smp', '2.6.32', '1', 'smp', none, 'redhat-legacy'],
+  ['2.6.32-1host108', '2.6.32', '1', 'host108', none, 'redhat-legacy'],
+  ['3.10.108-3host108', '3.10.108', '3', 'host108', none, 'custom'],
+  ['4.19.325-12smp', '4.19.325', '12', 'smp', none, 'custom'],
+  ['5.15.3-7', '5.15.3', '7', '', none, 'custom'],
+  ['5.15.3-7smp', '5.15.3', '7', 'smp', none, 'custom'],
+  ['5.15.3-7host108', '5.15.3', '7', 'host108', none, 'custom'],
+  ['6.1.0-1', '6.1.0', '1', '', none, 'custom'],
+  ['6.1.0-1smp', '6.1.0', '1', 'smp', none, 'custom'],
+  ['6.1.0-1host108', '6.1.0', '1', 'host108', none, 'custom'],
+  ['6.1.119-14host108', '6.1.119', '14', 'host108', none, 'custom'],
+  ['6.6.12-2', '6.6.12', '2', '', none, 'custom'],
+  ['6.6.58-1', '6.6.58', '1', '', none, 'custom'],
+  ['6.12.9-3.1bigmem', '6.12.9', '3.1', 'bigmem', none, 'custom'],
+  ['6.1-1host108', '6.1', '1', 'host108', none, 'custom'],
+  ['6.1.0-1host108_rt', '6.1.0', '1', 'host108_rt', none, 'custom'],
   // No known scheme: leading version, the rest after one separator is the flavor
   ['6.12.0', '6.12.0', '', '', none, 'unknown'],
   ['6.12.0-rc3+', '6.12.0', '', 'rc3+', none, 'unknown'],
   ['6.1.21-v8+', '6.1.21', '', 'v8+', none, 'unknown'],
   ['6.6.58-gentoo-dist', '6.6.58', '', 'gentoo-dist', none, 'unknown'],
   ['6.6.58-0-lts', '6.6.58', '', '0-lts', none, 'unknown'], // Alpine
-  ['6.6.58-1', '6.6.58', '', '1', none, 'unknown'], // 2004 scheme only for 2.x kernels
+  // Not the seed's scheme: the flavor does not follow the release number directly, or there is none
+  ['6.1.0-1-host108', '6.1.0', '', '1-host108', none, 'unknown'],
+  ['6.1.0-1.host108', '6.1.0', '', '1.host108', none, 'unknown'],
+  ['6.1.0-host108', '6.1.0', '', 'host108', none, 'unknown'],
+  ['6.1.0host108', '6.1.0', '', 'host108', none, 'unknown'],
+  ['6.1.0-1host108-lts', '6.1.0', '', '1host108-lts', none, 'unknown'],
+  ['6.1.0-1host-108', '6.1.0', '', '1host-108', none, 'unknown'],
+  ['6.1.0-1_host108', '6.1.0', '', '1_host108', none, 'unknown'],
+  ['2.4.18-14smp-host108', '2.4.18', '', '14smp-host108', none, 'unknown'],
+  ['6.1.0-00001-gabc1234', '6.1.0', '', '00001-gabc1234', none, 'unknown'], // CONFIG_LOCALVERSION_AUTO
   ['4.19.94-ti-r42', '4.19.94', '', 'ti-r42', none, 'unknown'],
   ['5.10.120-ti-rt-r47', '5.10.120', '', 'ti-rt-r47', none, 'unknown'],
   ['6.1.0-acme', '6.1.0', '', 'acme', none, 'unknown'],

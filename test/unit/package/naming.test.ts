@@ -121,6 +121,42 @@ describe('binary RPM names in the three styles', () => {
       'hello-kmp-host108-1.0_k2.4.18_14host108-1.i686.rpm',
       'kernel-module-hello-1.0-1host108.i686.rpm',
     ],
+    // The seed's scheme on a kernel built by hand: the flavor in the name, a target board in the release
+    [
+      '2.6.32-1host108',
+      'i686',
+      'kmod-hello-2.6.32-1host108-1.0-1.i686.rpm',
+      'hello-kmp-host108-1.0_k2.6.32_1host108-1.i686.rpm',
+      'kernel-module-hello-1.0-1host108.i686.rpm',
+    ],
+    [
+      '5.15.3-7',
+      'x86_64',
+      'kmod-hello-5.15.3-7-1.0-1.x86_64.rpm',
+      'hello-kmp-default-1.0_k5.15.3_7-1.x86_64.rpm',
+      'kernel-module-hello-1.0-1.x86_64.rpm',
+    ],
+    [
+      '5.15.3-7smp',
+      'x86_64',
+      'kmod-hello-5.15.3-7smp-1.0-1.x86_64.rpm',
+      'hello-kmp-smp-1.0_k5.15.3_7smp-1.x86_64.rpm',
+      'kernel-module-hello-smp-1.0-1.x86_64.rpm',
+    ],
+    [
+      '6.1.0-1host108',
+      'x86_64',
+      'kmod-hello-6.1.0-1host108-1.0-1.x86_64.rpm',
+      'hello-kmp-host108-1.0_k6.1.0_1host108-1.x86_64.rpm',
+      'kernel-module-hello-1.0-1host108.x86_64.rpm',
+    ],
+    [
+      '6.6.12-2',
+      'x86_64',
+      'kmod-hello-6.6.12-2-1.0-1.x86_64.rpm',
+      'hello-kmp-default-1.0_k6.6.12_2-1.x86_64.rpm',
+      'kernel-module-hello-1.0-1.x86_64.rpm',
+    ],
   ])('%s', (release, arch, kmod, kmp, legacy) => {
     expect(planRpmIdentity('kmod', input(release, arch)).fileName).toBe(kmod);
     expect(planRpmIdentity('kmp', input(release, arch)).fileName).toBe(kmp);

@@ -1,12 +1,15 @@
 import { execFile as execFileCallback } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { deprecatedDirectives, directiveNames } from '../../../src/conf/directives.ts';
+import type { DirectiveName } from '../../../src/conf/directives.ts';
 import { compareKernelBound } from '../../../src/conf/exclusive.ts';
+import { resolveModuleConf } from '../../../src/conf/resolve.ts';
+import { discoverKernels } from '../../../src/kernel/discover.ts';
 import { planConfVariables } from '../../../src/conf/read.ts';
 import { parseKernelRelease } from '../../../src/kernel/release.ts';
 import { planRpmIdentity } from '../../../src/package/naming.ts';
@@ -100,10 +103,10 @@ describe('planSourceSpec', () => {
     }
   });
 
-  it('passes the module, the kernels and flavors asked for and the signing defines to kmod-build.sh', () => {
+  it('passes the module, the kernels, flavors and target board asked for and the signing defines to kmod-build.sh', () => {
     const helper = spec.split('\n').find((l) => l.startsWith('%global kmf_helper '));
     expect(helper).toBe(
-      "%global kmf_helper KMF_NAME=gost-crypto KMF_VERSION=0.3.4 KMF_ARCH='%{_target_cpu}' KMF_JOBS='%{?_smp_build_ncpus}%{!?_smp_build_ncpus:1}' KMF_MODDIR='%{kmod_moddir}' KMF_KERNELS='%{?kernels}' KMF_FLAVORS='%{?flavors}' KMF_SIGN_KEY='%{?kmod_sign_key}' KMF_SIGN_CERT='%{?kmod_sign_cert}' KMF_SIGN_FILE='%{?kmod_sign_file}' bash '%{SOURCE2}'",
+      "%global kmf_helper KMF_NAME=gost-crypto KMF_VERSION=0.3.4 KMF_ARCH='%{_target_cpu}' KMF_JOBS='%{?_smp_build_ncpus}%{!?_smp_build_ncpus:1}' KMF_MODDIR='%{kmod_moddir}' KMF_KERNELS='%{?kernels}' KMF_FLAVORS='%{?flavors}%{?targetboard: %{targetboard}}' KMF_SIGN_KEY='%{?kmod_sign_key}' KMF_SIGN_CERT='%{?kmod_sign_cert}' KMF_SIGN_FILE='%{?kmod_sign_file}' bash '%{SOURCE2}'",
     );
     // It is defined after Source2, which %global expands at once.
     expect(spec.indexOf('%global kmf_helper')).toBeGreaterThan(spec.indexOf('Source2:'));
@@ -125,6 +128,19 @@ describe('planSourceSpec', () => {
       'local kernel_relations = { "Requires: kernel-uname-r = @KERNEL@", "Provides: gost-crypto-kmod = @VERSION@-@RELEASE@" }',
     );
     expect(lua).toContain('local module_relations = { "Provides: kmod(@MODULE@.ko) = @VERSION@-@RELEASE@" }');
+  });
+
+  it('plans the userland subpackage <name>-kmod-common, which each kernel package then requires', () => {
+    const lua = luaBlock(spec);
+    expect(lua).toContain('local userland_name = "gost-crypto-kmod-common"');
+    expect(lua).toContain(
+      'local userland_relations = { "Requires: gost-crypto-kmod-common = @VERSION@-@RELEASE@" }',
+    );
+    expect(lua).toContain('elseif f[1] == "userland" then');
+    expect(lua).toContain('print("%package -n " .. userland_name .. "\\n")');
+    expect(lua).toContain('print("%attr(" .. u.mode .. ",root,root) " .. files_path(u.path) .. "\\n")');
+    expect(lua).toContain('rpm.define("kmf_userland_kernel "');
+    expect(spec).toContain('also gets gost-crypto-kmod-common: USERLAND_BUILD run once');
   });
 
   it.each(['5.14.0-362.8.1.el9_3.x86_64+rt', '6.1.0-56-rt-amd64'])(
@@ -163,10 +179,10 @@ describe('planSourceSpec', () => {
   it('builds and installs each planned kernel with kmod-build.sh, after explaining the excluded ones', () => {
     expect(spec).toContain('%setup -q -c\n');
     expect(spec).toContain(
-      '%build\n# Which kernels get no package and why, or why nothing can be built.\nKMF_SOURCE_TREE="$PWD" %{kmf_helper} explain\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} build "$kernel"\ndone\n',
+      '%build\n# Which kernels get no package and why, or why nothing can be built.\nKMF_SOURCE_TREE="$PWD" %{kmf_helper} explain\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} build "$kernel"\ndone\nfor kernel in %{kmf_userland_kernel}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} build-userland "$kernel"\ndone\n',
     );
     expect(spec).toContain(
-      `%install\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} install "$kernel" '%{buildroot}'\ndone\n`,
+      `%install\nfor kernel in %{kmf_kernels}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} install "$kernel" '%{buildroot}'\ndone\nfor kernel in %{kmf_userland_kernel}; do\n  KMF_SOURCE_TREE="$PWD" KMF_WORK="$PWD/_kmod_build" %{kmf_helper} install-userland '%{buildroot}'\ndone\n`,
     );
   });
 
@@ -313,25 +329,151 @@ KMF_CONF=${conf}; kmf_read_conf 2>/dev/null; kmf_get PACKAGE_NAME; echo "$REPLY"
     expect(got).toEqual(cases.map(([k, b]) => compareKernelBound(k, b)));
   });
 
-  it('matches flavors at the end of a release, after the ABI number, "+" or "."', async () => {
-    const cases: [string, string, boolean][] = [
-      ['6.1.0-56-rt-amd64', 'rt-amd64', true],
-      ['6.1.0-56-rt-amd64', 'amd64', false],
-      ['6.1.0-56-amd64', 'amd64', true],
-      ['6.1.0-56-cloud-amd64', 'amd64', false],
-      ['6.12.48+deb13-rt-amd64', 'rt-amd64', true],
-      ['6.12.48+deb13-amd64', 'amd64', true],
-      ['5.14.0-362.8.1.el9_3.x86_64+rt', 'rt', true],
-      ['3.10.0-1160.el7.x86_64.debug', 'debug', true],
-      ['6.8.0-45-generic', 'generic', true],
-      ['6.8.0-45-lowlatency', 'generic', false],
-      ['5.14.21-150500.55.19-default', 'default', true],
+  it('matches a flavor (flavors, targetboard) where parseKernelRelease reads that flavor', async () => {
+    const releases = [
+      '6.1.0-56-rt-amd64',
+      '6.1.0-56-amd64',
+      '6.1.0-56-cloud-amd64',
+      '6.12.48+deb13-rt-amd64',
+      '6.12.48+deb13-amd64',
+      '5.14.0-362.8.1.el9_3.x86_64+rt',
+      '3.10.0-1160.el7.x86_64.debug',
+      '6.8.0-45-generic',
+      '6.8.0-45-lowlatency',
+      '5.14.21-150500.55.19-default',
+      // The seed's scheme, <version>-<release><flavor>, on 2.4, 2.6, 5.x and 6.x
+      '2.4.18-14',
+      '2.4.18-14smp',
+      '2.4.18-14host108',
+      '2.6.32-1host108',
+      '2.6.9-42.ELsmp',
+      '2.6.18-8.el5xen',
+      '5.15.3-7smp',
+      '5.15.3-7host108',
+      '6.1.0-1host108',
+      '6.1.119-14host108',
+      '6.6.12-2',
+      '6.12.9-3.1bigmem',
+      // Not of it (kmf_has_flavor takes any word after "<digit>-" as a flavor, as Debian's; 6.1.0-1-host108
+      // is host108 to it, not to parseKernelRelease)
+      '6.1.0-host108',
+      '6.1.0-1host108-lts',
+      '2.4.18-14smphost108',
     ];
+    const flavors = ['rt-amd64', 'amd64', 'rt', 'debug', 'generic', 'default', 'smp', 'host108', 'mp', 'xen'];
+    const cases = releases.flatMap((k) => flavors.map((f): [string, string] => [k, f]));
     const code = cases
       .map(([k, f]) => `if kmf_has_flavor '${k}' '${f}'; then echo yes; else echo no; fi`)
       .join('\n');
     const got = (await withFunctions(code)).trim().split('\n');
-    expect(got).toEqual(cases.map(([, , yes]) => (yes ? 'yes' : 'no')));
+    expect(cases.map(([k, f], i) => [k, f, got[i]])).toEqual(
+      cases.map(([k, f]) => [k, f, parseKernelRelease(k).flavor === f ? 'yes' : 'no']),
+    );
+  });
+
+  it("finds the seed's /usr/src/linux-<release> trees that kmodforge's discovery finds", async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'kmf-source-trees-'));
+    try {
+      const tree = async (name: string, files: Record<string, string>): Promise<void> => {
+        await mkdir(path.join(root, 'usr/src', name, 'include/config'), { recursive: true });
+        for (const [file, text] of Object.entries(files))
+          await writeFile(path.join(root, 'usr/src', name, file), text);
+      };
+      await tree('linux-6.1.0-1host108', {
+        '.config': 'CONFIG_MODULES=y\n',
+        'include/config/kernel.release': '6.1.0-1host108\n',
+      });
+      await tree('linux-2.4.18-14smp', { '.config': 'CONFIG_SMP=y\n' });
+      await tree('linux-6.6.58', {});
+      await tree('linux-6.1.0-2host108', {
+        '.config': 'CONFIG_MODULES=y\n',
+        'include/config/kernel.release': '6.1.0-2host108-dirty\n',
+      });
+      await tree('linux-headers-6.1.0-9-common', { '.config': 'CONFIG_MODULES=y\n' });
+      await mkdir(path.join(root, 'usr/src/linux-6.6.12-2smp/include'), { recursive: true });
+      await mkdir(path.join(root, 'usr/src/linux-6.6.12-2smp/.config'));
+      await symlink('nowhere', path.join(root, 'usr/src/linux-6.6.13-1'));
+      const entries = [
+        'linux-6.1.0-1host108',
+        'linux-2.4.18-14smp',
+        'linux-6.6.58',
+        'linux-6.1.0-2host108',
+        'linux-6.6.12-2smp',
+        'linux-6.6.13-1',
+      ];
+      const code = entries
+        .map(
+          (e) =>
+            `if kmf_source_tree '${path.join(root, 'usr/src', e)}' '${e.slice(6)}'; then echo yes; else echo no; fi`,
+        )
+        .join('\n');
+      const got = (await withFunctions(code)).trim().split('\n');
+      const found = new Set((await discoverKernels(resolvePaths({ root }))).map((k) => `linux-${k.release}`));
+      expect(entries.map((e, i) => [e, got[i]])).toEqual(
+        entries.map((e) => [e, found.has(e) ? 'yes' : 'no']),
+      );
+      expect([...found].sort()).toEqual(['linux-2.4.18-14smp', 'linux-6.1.0-1host108']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reads USERLAND_FILE as resolveModuleConf: the same files and modes, the same values refused', async () => {
+    const values = [
+      'tools/ctl:/usr/bin/ctl:0755',
+      'tools/ctl:/usr/bin/ctl:755',
+      'udev/90.rules:/usr/lib/udev/rules.d/90.rules',
+      'a b:/usr/share/x y/c d:0640',
+      'tools/ctl:/usr/bin/ctl:',
+      'tools/ctl:/usr/bin/ctl:0755:x',
+      'tools/ctl::0755',
+      ':/usr/bin/ctl',
+      'tools/ctl',
+      '/etc/passwd:/usr/bin/ctl',
+      '../up:/usr/bin/ctl',
+      'tools/ctl:usr/bin/ctl',
+      'tools/ctl:/usr/../bin/ctl',
+      'tools/ctl:/usr/bin/',
+      'tools/ctl:/usr/bin/ctl:0999',
+      'tools/ctl:/usr/bin/ctl:12345',
+      '',
+    ];
+    const quote = (v: string): string => `'${v.replaceAll("'", `'\\''`)}'`;
+    const code = values
+      .map(
+        (v) =>
+          `KMF_D=([USERLAND_FILE:3]=${quote(v)}) KMF_IDX=([USERLAND_FILE]=' 3'); problems=(); kmf_userland_files problems; echo "\${#problems[@]} \${KMF_USERLAND_SOURCE[*]:-}|\${KMF_USERLAND_DEST[*]:-}|\${KMF_USERLAND_MODE[*]:-}"`,
+      )
+      .join('\n');
+    const got = (await withFunctions(`declare -A KMF_D KMF_IDX\n${code}`)).trim().split('\n');
+    const expected = values.map((v) => {
+      const directives = new Map<DirectiveName, Map<number, string>>([
+        ['PACKAGE_NAME', new Map([[0, 'm']])],
+        ['PACKAGE_VERSION', new Map([[0, '1']])],
+        ['DEST_MODULE_LOCATION', new Map([[0, '/updates']])],
+        ['USERLAND_FILE', new Map([[3, v]])],
+      ]);
+      try {
+        const conf = resolveModuleConf(
+          { directives, matches: new Map(), sourced: ['dkms.conf'] },
+          {
+            file: 'dkms.conf',
+            text: undefined,
+            kernel: '6.1.0-1host108',
+            arch: 'x86_64',
+            kernelSourceDir: '/k',
+            buildDir: '/b',
+            kernelConfig: undefined,
+            destOverride: undefined,
+          },
+        );
+        const files = conf.userland?.files ?? [];
+        return `0 ${files.map((f) => f.source).join(' ')}|${files.map((f) => f.dest).join(' ')}|${files.map((f) => f.mode.toString(8).padStart(4, '0')).join(' ')}`;
+      } catch {
+        return '1 ||';
+      }
+    });
+    expect(values.map((v, i) => [v, got[i]])).toEqual(values.map((v, i) => [v, expected[i]]));
   });
 
   it('is valid bash', async () => {
