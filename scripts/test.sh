@@ -9,7 +9,8 @@ bash scripts/apt-deps.sh \
   make gcc libc6-dev kmod patch binutils xz-utils zstd openssl python3 \
   linux-headers-amd64 linux-headers-rt-amd64 linux-headers-cloud-amd64 \
   dkms rpm rpm2cpio cpio rpmlint lintian gnupg dpkg-dev shellcheck systemd man-db groff-base \
-  qemu-system-x86 busybox-static ovmf || exit 1
+  qemu-system-x86 busybox-static ovmf \
+  linux-source-6.1 bc flex bison libelf-dev libssl-dev rsync fakeroot || exit 1
 npm ci --no-audit --no-fund || exit 1
 
 passed=0

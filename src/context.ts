@@ -59,6 +59,15 @@ export type KmodEvent =
       seconds: number;
       /** Restored from the build cache instead of compiled. */
       cached: boolean;
+    }
+  | {
+      /** mkkernel: a step of a kernel's build and packaging starts. */
+      type: 'kernel-step';
+      /** The release the kernel will have. */
+      release: string;
+      step: string;
+      /** Where the output of every step goes. */
+      log: string;
     };
 
 /** Everything a command needs from its surroundings; nothing below the CLI reads process.env or cwd. */

@@ -54,6 +54,7 @@ export const commandTable: readonly CommandEntry[] = [
   { names: ['mksrpm'], load: async () => (await import('./commands/mksrpm.ts')).registerMksrpm },
   { names: ['mkrpm'], load: async () => (await import('./commands/mkrpm.ts')).registerMkrpm },
   { names: ['mkdeb'], load: async () => (await import('./commands/mkdeb.ts')).registerMkdeb },
+  { names: ['mkkernel'], load: async () => (await import('./commands/mkkernel.ts')).registerMkkernel },
   {
     names: ['mktarball', 'ldtarball'],
     load: async () => (await import('./commands/tarball.ts')).registerTarballs,

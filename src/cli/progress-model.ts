@@ -62,6 +62,7 @@ export function planProgress(state: ProgressState, event: KmodEvent, nowMs: numb
     case 'info':
     case 'warning':
     case 'script':
+    case 'kernel-step':
       return state;
   }
 }

@@ -56,6 +56,8 @@ export function formatEvent(
       if (event.cached) return { to: 'out', text: `Restored ${what} from the build cache ${time}\n` };
       return { to: 'out', text: `Built ${what} ${time}\n` };
     }
+    case 'kernel-step':
+      return { to: 'out', text: `Kernel ${event.release}: ${event.step} (output in ${event.log})\n` };
   }
 }
 

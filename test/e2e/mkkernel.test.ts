@@ -1,0 +1,199 @@
+import { execFile as execFileCallback } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLines, runCli } from '../support/cli.ts';
+import { customFlavor, customKernel, type CustomKernel } from '../support/custom-kernel.ts';
+
+const execFile = promisify(execFileCallback);
+const simple = path.resolve('test/fixtures/modules/kmf-simple');
+const arch = os.machine();
+
+/** The first build compiles a kernel: minutes on a small machine (see the report in the README). */
+const buildTimeoutMs = 3 * 3600_000;
+
+let kernel: CustomKernel;
+const scratch: string[] = [];
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
+/** A throwaway root with the host's os-release and an empty state tree, the packages unpacked into it. */
+async function unpackedRoot(format: 'rpm' | 'deb', files: readonly string[]): Promise<string> {
+  const root = await tempDir(`kmf-mkkernel-${format}-`);
+  await mkdir(path.join(root, 'etc'), { recursive: true });
+  await cp('/etc/os-release', path.join(root, 'etc/os-release'), { dereference: true });
+  await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
+  for (const file of files) {
+    if (format === 'deb') await execFile('dpkg-deb', ['-x', file, root]);
+    else await execFile('sh', ['-c', 'rpm2cpio "$0" | cpio -idm --quiet', file], { cwd: root });
+  }
+  return root;
+}
+
+beforeAll(async () => {
+  kernel = await customKernel();
+}, buildTimeoutMs);
+afterAll(async () => {
+  for (const dir of scratch) await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(['rpm', 'deb'] as const)('mkkernel --flavor host108 --format %s', (format) => {
+  let root: string;
+
+  beforeAll(async () => {
+    const files = kernel[format];
+    root = await unpackedRoot(format, [files.image, files.devel]);
+  });
+
+  it('names the packages as the family does, the release ending in the flavor', () => {
+    expect(kernel.release).toMatch(/^6\.1\.\d+-1host108$/);
+    const version = kernel.release.replace(/-1host108$/, '');
+    const names = [kernel[format].image, kernel[format].devel].map((f) => path.basename(f));
+    expect(names).toEqual(
+      format === 'rpm'
+        ? [`kernel-${version}-1host108.${arch}.rpm`, `kernel-devel-${version}-1host108.${arch}.rpm`]
+        : [
+            `linux-image-${kernel.release}_${version}-1host108_amd64.deb`,
+            `linux-headers-${kernel.release}_${version}-1host108_amd64.deb`,
+          ],
+    );
+  });
+
+  it('unpacks into a kernel that kmodforge lists with its flavor and headers', async () => {
+    const listed = await runCli('--root', root, '--json', 'kernels');
+    expect(listed.code, listed.stderr).toBe(0);
+    const found = jsonLines(listed.stdout).find((k) => k['release'] === kernel.release);
+    expect(found).toMatchObject({ flavor: customFlavor });
+    expect(found?.['headers']).toBe(
+      path.join(
+        root,
+        format === 'rpm' ? 'usr/src/kernels' : 'usr/src',
+        `${format === 'rpm' ? '' : 'linux-headers-'}${kernel.release}`,
+      ),
+    );
+    const image = await readdir(path.join(root, 'boot'));
+    expect(image).toContain(`vmlinuz-${kernel.release}`);
+  });
+
+  it('builds a module against it with its vermagic', async () => {
+    const added = await runCli('--root', root, 'add', simple);
+    expect(added.code, added.stderr).toBe(0);
+    const built = await runCli('--root', root, 'build', 'kmf-simple/1.0', '-k', kernel.release);
+    expect(built.code, built.stderr).toBe(0);
+    const ko = path.join(root, 'var/lib/dkms/kmf-simple/1.0', kernel.release, arch, 'module/kmf_simple.ko');
+    const { stdout } = await execFile('modinfo', ['-F', 'vermagic', ko]);
+    expect(stdout.trim().split(/\s+/)).toEqual([kernel.release, 'mod_unload', 'modversions']);
+  });
+
+  if (format === 'rpm')
+    it('names the module package of mkrpm --style legacy as the seed does', async () => {
+      const out = await tempDir('kmf-mkkernel-legacy-');
+      const made = await runCli(
+        '--root',
+        root,
+        'mkrpm',
+        'kmf-simple/1.0',
+        '-k',
+        kernel.release,
+        '--style',
+        'legacy',
+        '--out',
+        out,
+      );
+      expect(made.code, made.stderr).toBe(0);
+      expect(await readdir(out)).toEqual([`kernel-module-kmf-simple-1.0-1host108.${arch}.rpm`]);
+    });
+});
+
+describe('mkkernel --with-modules', () => {
+  it(
+    'packages every AUTOINSTALL module for the new kernel beside it',
+    async () => {
+      const root = await tempDir('kmf-mkkernel-modules-');
+      await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
+      const added = await runCli('--root', root, 'add', simple);
+      expect(added.code, added.stderr).toBe(0);
+      // The cached build tree: nothing is compiled again, only packaged.
+      const run = await runCli(
+        '--root',
+        root,
+        '--json',
+        'mkkernel',
+        kernel.sourceDir,
+        '--flavor',
+        customFlavor,
+        '--config',
+        kernel.config,
+        '--format',
+        'rpm',
+        '--out',
+        kernel.outDir,
+        '--with-modules',
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const names = jsonLines(run.stdout)
+        .filter((l) => l['type'] === 'rpm')
+        .map((l) => l['name']);
+      expect(names).toEqual(
+        expect.arrayContaining([
+          'kernel',
+          'kernel-devel',
+          `kmod-kmf-simple-${kernel.release}`,
+          'kmod-kmf-simple-host108',
+        ]),
+      );
+      const ko = path.join(root, 'var/lib/dkms/kmf-simple/1.0', kernel.release, arch, 'module/kmf_simple.ko');
+      const { stdout } = await execFile('modinfo', ['-F', 'vermagic', ko]);
+      expect(stdout.trim().split(/\s+/)[0]).toBe(kernel.release);
+    },
+    buildTimeoutMs,
+  );
+});
+
+describe('mkkernel refuses bad input', () => {
+  it('a tree without a Makefile', async () => {
+    const empty = await tempDir('kmf-mkkernel-empty-');
+    const run = await runCli('mkkernel', empty, '--flavor', customFlavor, '--format', 'deb', '--out', empty);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${empty} is not a kernel source tree: it has no Makefile`);
+  });
+
+  it('a config without CONFIG_MODULES', async () => {
+    const out = await tempDir('kmf-mkkernel-nomodules-');
+    const config = path.join(out, 'no-modules.config');
+    const text = (await readFile(kernel.config, 'utf8')).replace(
+      /^CONFIG_MODULES=y$/m,
+      '# CONFIG_MODULES is not set',
+    );
+    await writeFile(config, text);
+    const run = await runCli(
+      '--root',
+      out,
+      'mkkernel',
+      kernel.sourceDir,
+      '--flavor',
+      customFlavor,
+      '--config',
+      config,
+      '--format',
+      'rpm',
+      '--out',
+      out,
+    );
+    expect(run.code).toBe(8);
+    expect(run.stderr).toContain(`${config} does not enable CONFIG_MODULES`);
+    expect(run.stderr).toContain('Hint:');
+  });
+
+  it('a flavor that cannot end a release', async () => {
+    const run = await runCli('mkkernel', kernel.sourceDir, '--flavor', '108host', '--out', os.tmpdir());
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('beginning with a letter');
+  });
+});
