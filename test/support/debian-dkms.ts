@@ -74,7 +74,7 @@ export function installedKernels(): string[] {
 export async function fetchDebianDkmsPackage(name: string): Promise<FetchedDkmsPackage> {
   if (!debianPackageName.test(name)) throw new Error(`not a Debian package name: ${JSON.stringify(name)}`);
   await mkdir(debCacheDir, { recursive: true });
-  const deb = await ensureDeb(name);
+  const deb = await downloadDeb(debCacheDir, name);
   const root = await ensureExtracted(name, deb);
   const { sourceDir, confPath } = await findDkmsConf(root);
   const { packageName, packageVersion } = splitSourceDirName(
@@ -84,12 +84,13 @@ export async function fetchDebianDkmsPackage(name: string): Promise<FetchedDkmsP
   return { name, deb, root, sourceDir, confPath, packageName, packageVersion };
 }
 
-async function findDeb(name: string): Promise<string | undefined> {
+/** The newest `<name>_*.deb` in `dir`. */
+async function findDeb(dir: string, name: string): Promise<string | undefined> {
   const prefix = `${name}_`;
-  const candidates = (await readdir(debCacheDir)).filter((f) => f.startsWith(prefix) && f.endsWith('.deb'));
+  const candidates = (await readdir(dir)).filter((f) => f.startsWith(prefix) && f.endsWith('.deb'));
   let best: { file: string; mtimeMs: number } | undefined;
   for (const f of candidates) {
-    const file = path.join(debCacheDir, f);
+    const file = path.join(dir, f);
     const { mtimeMs } = await stat(file);
     if (best === undefined || mtimeMs > best.mtimeMs) best = { file, mtimeMs };
   }
@@ -116,14 +117,19 @@ fi
 for f in "$name"_*.deb; do mv -f "$f" ../; done
 `;
 
-async function ensureDeb(name: string): Promise<string> {
-  const existing = await findDeb(name);
+/**
+ * The newest `<name>_*.deb` in `dir`, downloaded with apt-get first when there is none: under flock (and an
+ * in-process queue), so that parallel test files and runs fetch each package once.
+ */
+export async function downloadDeb(dir: string, name: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const existing = await findDeb(dir, name);
   if (existing !== undefined) return existing;
   const run = downloadQueue.then(async () => {
-    const lockFile = path.join(debCacheDir, '.download.lock');
+    const lockFile = path.join(dir, '.download.lock');
     try {
       await execFile('flock', ['-w', '900', lockFile, 'bash', '-c', downloadScript, 'download', name], {
-        cwd: debCacheDir,
+        cwd: dir,
         maxBuffer: 64 * 1024 * 1024,
       });
     } catch (error) {
@@ -132,9 +138,8 @@ async function ensureDeb(name: string): Promise<string> {
   });
   downloadQueue = run.catch(() => undefined);
   await run;
-  const deb = await findDeb(name);
-  if (deb === undefined)
-    throw new Error(`apt-get download ${name} produced no ${name}_*.deb in ${debCacheDir}`);
+  const deb = await findDeb(dir, name);
+  if (deb === undefined) throw new Error(`apt-get download ${name} produced no ${name}_*.deb in ${dir}`);
   return deb;
 }
 
