@@ -1,7 +1,11 @@
 import type { Context } from '../context.ts';
 import { KmodError } from '../errors.ts';
 import type { KernelTarget } from '../kernel/target.ts';
-import { runKernelBuild, type KernelPackage } from '../package/kernel/run-kernel-build.ts';
+import {
+  runKernelBuild,
+  type KernelBuildRequest,
+  type KernelPackage,
+} from '../package/kernel/run-kernel-build.ts';
 import {
   checkFlavor,
   checkKernelPackageRelease,
@@ -13,13 +17,11 @@ import { makeDebs } from './mkdeb.ts';
 import { defaultPackager, makeRpms, type PackageResult } from './mkrpm.ts';
 import { withMutation, type LockedContext } from './mutation.ts';
 
-export interface MkkernelOptions {
-  sourceDir: string;
-  flavor: string;
-  release: string;
-  format: KernelPackageFormat;
-  configFile: string | undefined;
-  outDir: string;
+/** What the command line asks for: the kernel build's request less what the context supplies. */
+export interface MkkernelOptions extends Pick<
+  KernelBuildRequest,
+  'sourceDir' | 'flavor' | 'release' | 'format' | 'configFile' | 'outDir'
+> {
   withModules: boolean;
 }
 
