@@ -68,7 +68,9 @@ while IFS= read -r line; do say "KMF-PROC $line"; done < /proc/modules
 say "KMF-TAINT $($B cat /proc/sys/kernel/tainted)"
 say "KMF-END"
 exec 3>&-
-$B poweroff -f
+# A reset, not a power-off: QEMU runs with -no-reboot, so it exits either way, and a kernel without ACPI
+# (a user's small custom kernel) can reset the machine but not power it off.
+$B reboot -f
 `;
 
 const tickMs = 10;

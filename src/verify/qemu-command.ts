@@ -5,7 +5,7 @@
  *   KVM hangs instead of failing.
  * - `-nodefaults` drops the NIC's option ROM and the VGA; `-cpu max` gives a TCG guest SSE4.2 and AES,
  *   which modules such as crc32c_intel need.
- * - `panic=-1` with `-no-reboot` ends QEMU as soon as the guest panics.
+ * - `panic=-1` with `-no-reboot` ends QEMU as soon as the guest panics, and when /init resets the machine.
  * - ttyS0 is the kernel's console, ttyS1 the guest's report (see guest-init.ts).
  * - `initcall_debug` makes the kernel log what each module's init returned (at no measurable cost: the
  *   boot's own lines stay in the log buffer, `quiet` keeps them off the console).

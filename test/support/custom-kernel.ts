@@ -23,7 +23,9 @@ export const kernelSourceTarball = '/usr/src/linux-source-6.1.tar.xz';
 
 /**
  * What tinyconfig lacks for a kernel that takes modules with symbol versions, and that `kmodforge verify`
- * can boot under QEMU (PVH entry, serial console, an initramfs, /dev, /proc and /sys).
+ * can boot under QEMU (PVH entry, serial console, an initramfs, /dev, /proc and /sys) and power off: without
+ * ACPI `poweroff -f` only halts, and QEMU runs on until verify's time limit; without PCI, ACPI cannot load
+ * QEMU's tables (their regions are in PCI configuration space).
  */
 export const customKernelOptions = [
   '64BIT',
@@ -43,6 +45,8 @@ export const customKernelOptions = [
   'DEVTMPFS',
   'PROC_FS',
   'SYSFS',
+  'PCI',
+  'ACPI',
 ] as const;
 
 export interface KernelPackageFiles {

@@ -19,7 +19,7 @@ describe('the guest', () => {
     expect(lines[0]).toBe('#!/bin/busybox sh');
     expect(lines).toContain('. /kmf/config');
     expect(lines).toContain('exec 3>/dev/ttyS1');
-    expect(lines.indexOf('say "KMF-END"')).toBeLessThan(lines.indexOf('$B poweroff -f'));
+    expect(lines.indexOf('say "KMF-END"')).toBeLessThan(lines.indexOf('$B reboot -f'));
     // insmod runs in the background: an oops kills it, not PID 1.
     expect(guestInitScript).toContain('$B insmod "$file" > /tmp/out 2>&1 &');
   });
