@@ -3,7 +3,7 @@ import path from 'node:path';
 import { isErrno } from '../errors.ts';
 import type { Paths } from '../paths.ts';
 import { compareKernelReleases } from '../version/kernel.ts';
-import { parseKernelConfig, planConfigFacts, type KernelConfigFacts } from './kconfig.ts';
+import { parseKernelConfig, planConfigFacts, planConfigMachine, type KernelConfigFacts } from './kconfig.ts';
 import { kernelReleaseProblem, parseKernelRelease, type FlavorRule, type KernelRelease } from './release.ts';
 import { isDir, listDir, readOptional } from '../state/fs.ts';
 
@@ -68,6 +68,22 @@ export async function readKernelConfig(
     if (text !== undefined) return planConfigFacts(file, parseKernelConfig(text));
   }
   return undefined;
+}
+
+/**
+ * A kernel's release as parsed, the arch taken from its .config where the release names none (a custom
+ * kernel's 6.1.192-1host108), so that it is known whether or not a flavor rule matches.
+ */
+function describeKernel(
+  release: string,
+  rules: readonly FlavorRule[],
+  config: KernelConfigFacts | undefined,
+): KernelRelease {
+  const parsed = parseKernelRelease(release, rules);
+  return {
+    ...parsed,
+    arch: parsed.arch ?? (config === undefined ? undefined : planConfigMachine(config.values)),
+  };
 }
 
 /** <root>/lib/modules: where kernels keep their build links, whatever --installtree says (as in dkms 3.0.10). */
@@ -171,12 +187,13 @@ export async function discoverKernels(
   return Promise.all(
     releases.map(async (release) => {
       const headersDir = headers.get(release);
+      const config = await readKernelConfig(paths.root, release, headersDir);
       return {
-        ...parseKernelRelease(release, rules),
+        ...describeKernel(release, rules, config),
         modulesDir: path.join(paths.installTree, release),
         headersDir,
         sourceDir: await planSourceDir(paths, release, headersDir),
-        config: await readKernelConfig(paths.root, release, headersDir),
+        config,
       };
     }),
   );
@@ -203,11 +220,12 @@ export async function readKernel(
     headersDir ??= (await discoverKernels(paths, rules)).find((k) => k.release === release)?.headersDir;
     sourceDir = await planSourceDir(paths, release, headersDir);
   }
+  const config = await readKernelConfig(paths.root, release, headersDir, configFile);
   return {
-    ...parseKernelRelease(release, rules),
+    ...describeKernel(release, rules, config),
     modulesDir: path.join(paths.installTree, release),
     headersDir,
     sourceDir,
-    config: await readKernelConfig(paths.root, release, headersDir, configFile),
+    config,
   };
 }

@@ -68,3 +68,19 @@ export function planConfigFacts(file: string, values: ReadonlyMap<string, string
     preemptRt: on('CONFIG_PREEMPT_RT'),
   };
 }
+
+/**
+ * The machine (`uname -m`) a kernel's .config builds for, where the config tells it alone: 32-bit ARM and
+ * MIPS name no one machine, so they give undefined. Pure.
+ */
+export function planConfigMachine(values: ReadonlyMap<string, string>): string | undefined {
+  const on = (name: string): boolean => values.get(name) === 'y';
+  if (on('CONFIG_X86_64')) return 'x86_64';
+  if (on('CONFIG_X86_32')) return 'i686';
+  if (on('CONFIG_ARM64')) return 'aarch64';
+  if (on('CONFIG_PPC64')) return on('CONFIG_CPU_LITTLE_ENDIAN') ? 'ppc64le' : 'ppc64';
+  if (on('CONFIG_S390')) return 's390x';
+  if (on('CONFIG_RISCV') && on('CONFIG_64BIT')) return 'riscv64';
+  if (on('CONFIG_LOONGARCH') && on('CONFIG_64BIT')) return 'loongarch64';
+  return undefined;
+}

@@ -69,7 +69,7 @@ describe.each(['rpm', 'deb'] as const)('mkkernel --flavor host108 --format %s', 
     const listed = await runCli('--root', root, '--json', 'kernels');
     expect(listed.code, listed.stderr).toBe(0);
     const found = jsonLines(listed.stdout).find((k) => k['release'] === kernel.release);
-    expect(found).toMatchObject({ flavor: customFlavor });
+    expect(found).toMatchObject({ flavor: customFlavor, arch });
     expect(found?.['headers']).toBe(
       path.join(
         root,
@@ -165,6 +165,110 @@ describe('mkkernel --with-modules', () => {
     },
     buildTimeoutMs,
   );
+});
+
+describe('mkkernel --dry-run', () => {
+  const dryRun = (root: string, out: string, ...more: string[]) =>
+    runCli(
+      '--root',
+      root,
+      'mkkernel',
+      kernel.sourceDir,
+      '--flavor',
+      customFlavor,
+      '--format',
+      'rpm',
+      '--out',
+      out,
+      '-j',
+      '2',
+      '--dry-run',
+      ...more,
+    );
+
+  it('prints the release, the makes, the packages, the log and the modules, and writes nothing', async () => {
+    const root = await tempDir('kmf-mkkernel-dry-root-');
+    await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
+    const added = await runCli('--root', root, 'add', simple);
+    expect(added.code, added.stderr).toBe(0);
+    const tree = (): Promise<string[]> => readdir(path.join(root, 'var/lib/dkms'), { recursive: true });
+    const before = await tree();
+    const out = await tempDir('kmf-mkkernel-dry-out-');
+    const run = await dryRun(root, out, '--config', kernel.config, '--with-modules');
+    expect(run.code, run.stderr).toBe(0);
+    const { release } = kernel;
+    const version = release.replace(/-1host108$/, '');
+    const build = path.join(out, `build-${release}`);
+    const make = `make -C ${kernel.sourceDir} O=${build}`;
+    const vars = 'LOCALVERSION=-1host108 KBUILD_BUILD_VERSION=1host108';
+    expect(run.stdout.split('\n')).toEqual([
+      `Dry run of mkkernel ${release}: nothing is changed.`,
+      `  build Linux ${version} from ${kernel.sourceDir} as ${release} (${arch}) in ${build}`,
+      `  configure: copy ${kernel.config} to ${build}/.config`,
+      `  configure: ${kernel.sourceDir}/scripts/config --file ${build}/.config --set-str LOCALVERSION '' --disable LOCALVERSION_AUTO`,
+      `  configure: ${make} olddefconfig`,
+      `  configure: ${make} -s ${vars} kernelrelease`,
+      `  write ${build}/kmodforge-mkspec: the kernel's mkspec with Version ${version} and Release 1host108`,
+      `  compile: ${make} -j2 ${vars}`,
+      `  binrpm-pkg: ${make} -j2 ${vars} MKSPEC=${build}/kmodforge-mkspec 'RPMOPTS=--define '\\''_topdir ${build}/kmodforge-rpmbuild'\\''' binrpm-pkg`,
+      `  stage the module build tree in ${build}/kmodforge-devel/usr/src/kernels/${release}`,
+      `  write ${out}/kernel-${version}-1host108.${arch}.rpm`,
+      `  write ${out}/kernel-headers-${version}-1host108.${arch}.rpm`,
+      `  write ${out}/kernel-devel-${version}-1host108.${arch}.rpm`,
+      `  log every command's output to ${out}/mkkernel-${release}-rpm.log`,
+      `  package kmf-simple/1.0 for ${release} (${arch}) in ${out}`,
+      '',
+    ]);
+    expect(await readdir(out)).toEqual([]);
+    expect(await tree()).toEqual(before);
+  });
+
+  it('--json gives the plan as data', async () => {
+    const out = await tempDir('kmf-mkkernel-dry-json-');
+    const run = await runCli(
+      '--root',
+      out,
+      '--json',
+      'mkkernel',
+      kernel.sourceDir,
+      '--flavor',
+      customFlavor,
+      '--format',
+      'deb',
+      '--out',
+      out,
+      '--dry-run',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const [plan, ...more] = jsonLines(run.stdout);
+    expect(more).toEqual([]);
+    expect(plan).toMatchObject({ type: 'plan', command: `mkkernel ${kernel.release}`, ops: [], depmod: [] });
+    const steps = plan?.['steps'] as string[];
+    // No --config: the architecture's defconfig, which enables modules.
+    expect(steps[1]).toMatch(/^configure: make .* defconfig$/);
+    expect(steps).toContain(
+      `write ${out}/linux-image-${kernel.release}_${kernel.release.replace(/-1host108$/, '')}-1host108_amd64.deb`,
+    );
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('refuses what the build refuses, before anything is written', async () => {
+    const out = await tempDir('kmf-mkkernel-dry-bad-');
+    const config = path.join(os.tmpdir(), `kmf-no-modules-${process.pid}.config`);
+    scratch.push(config);
+    await writeFile(
+      config,
+      (await readFile(kernel.config, 'utf8')).replace(/^CONFIG_MODULES=y$/m, '# CONFIG_MODULES is not set'),
+    );
+    const noModules = await dryRun(out, out, '--config', config);
+    expect(noModules.code).toBe(8);
+    expect(noModules.stderr).toContain(`${config} does not enable CONFIG_MODULES`);
+    const empty = await tempDir('kmf-mkkernel-dry-empty-');
+    const noMakefile = await runCli('mkkernel', empty, '--flavor', customFlavor, '--out', out, '--dry-run');
+    expect(noMakefile.code).toBe(2);
+    expect(noMakefile.stderr).toContain(`${empty} is not a kernel source tree: it has no Makefile`);
+    expect(await readdir(out)).toEqual([]);
+  });
 });
 
 describe('mkkernel refuses bad input', () => {

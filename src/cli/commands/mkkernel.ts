@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { makeKernel, type MkkernelResult } from '../../commands/mkkernel.ts';
+import { makeKernel, readMkkernelPlan, type MkkernelResult } from '../../commands/mkkernel.ts';
 import { KmodError } from '../../errors.ts';
 import {
   kernelPackageFormats,
@@ -10,6 +10,7 @@ import {
 import { defineAction, type Dispatch } from '../command.ts';
 import { addCommandOptions, type GlobalOptions } from '../global-options.ts';
 import type { Io } from '../io.ts';
+import { renderPlan } from '../render-plan.ts';
 import { formatErrorAsWarning, writeJson } from '../render.ts';
 import { renderPackages } from './package-output.ts';
 
@@ -48,10 +49,10 @@ export function registerMkkernel(program: Command, io: Io, dispatch: Dispatch): 
       'where to write the packages, the log and the build tree (default: the current directory)',
     )
     .option('--with-modules', 'also package every AUTOINSTALL module registered here for the new kernel');
-  addCommandOptions(command, ['jobs']);
+  addCommandOptions(command, ['jobs', 'dryRun']);
   defineAction<[string]>(command, io, dispatch, async ({ options, ctx }, sourceDir) => {
     const own = command.opts<MkkernelCliOptions>();
-    const result = await makeKernel(ctx, {
+    const request = {
       sourceDir: path.resolve(sourceDir),
       flavor: own.flavor,
       release: own.release,
@@ -59,8 +60,9 @@ export function registerMkkernel(program: Command, io: Io, dispatch: Dispatch): 
       configFile: own.config === undefined ? undefined : path.resolve(own.config),
       outDir: path.resolve(own.out ?? '.'),
       withModules: own.withModules === true,
-    });
-    return renderMkkernel(io, options, result);
+    };
+    if (options.dryRun) return renderPlan(io, options, await readMkkernelPlan(ctx, request));
+    return renderMkkernel(io, options, await makeKernel(ctx, request));
   });
 }
 

@@ -135,3 +135,12 @@ export function planSrcArch(machine: string): string {
   if (/^s390/.test(machine)) return 's390';
   return machine;
 }
+
+/**
+ * Where `make defconfig` finds the architecture's defconfig for a `uname -m`, in the order kmodforge tries
+ * them: x86 names it after the machine (x86_64_defconfig), the others mostly just defconfig. Pure.
+ */
+export function planDefconfigFiles(machine: string): string[] {
+  const configs = `arch/${planSrcArch(machine)}/configs`;
+  return [`${configs}/${machine}_defconfig`, `${configs}/defconfig`];
+}

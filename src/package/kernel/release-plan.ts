@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { KmodError } from '../../errors.ts';
+import { machineToDebianArch, machineToRpmArch } from '../../kernel/release.ts';
 
 export type KernelPackageFormat = 'rpm' | 'deb';
 
@@ -92,6 +94,49 @@ export function planKernelPackageNames(
         devel: `linux-headers-${plan.release}`,
         userHeaders: 'linux-libc-dev',
       };
+}
+
+/** One package of a kernel build: its role, its name, and the file it is written to. */
+export interface KernelPackage {
+  role: 'image' | 'devel' | 'user-headers';
+  name: string;
+  file: string;
+}
+
+/**
+ * The package files a kernel build writes into outDir, as binrpm-pkg and rpmbuild or bindeb-pkg name them
+ * for a machine (`uname -m`): image, then user headers and devel for rpm, devel then user headers for deb.
+ * Pure.
+ */
+export function planKernelPackageFiles(
+  format: KernelPackageFormat,
+  plan: KernelReleasePlan,
+  machine: string,
+  outDir: string,
+): KernelPackage[] {
+  const names = planKernelPackageNames(format, plan);
+  const roles =
+    format === 'rpm'
+      ? ([
+          ['image', names.image],
+          ['user-headers', names.userHeaders],
+          ['devel', names.devel],
+        ] as const)
+      : ([
+          ['image', names.image],
+          ['devel', names.devel],
+          ['user-headers', names.userHeaders],
+        ] as const);
+  return roles.map(([role, name]) => ({
+    role,
+    name,
+    file: path.join(
+      outDir,
+      format === 'rpm'
+        ? `${name}-${plan.rpmVersion}-${plan.rpmRelease}.${machineToRpmArch(machine)}.rpm`
+        : `${name}_${plan.debVersion}_${machineToDebianArch(machine)}.deb`,
+    ),
+  }));
 }
 
 /** The format the system's own kernels come in: deb on Debian and its kin, else rpm. Pure. */

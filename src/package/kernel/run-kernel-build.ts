@@ -6,7 +6,7 @@ import { quoteCommand } from '../../exec/quote.ts';
 import { baseEnv, runOrThrow } from '../../exec/run.ts';
 import { isOnPath } from '../../exec/which.ts';
 import { parseKernelConfig } from '../../kernel/kconfig.ts';
-import { machineToDebianArch, machineToRpmArch } from '../../kernel/release.ts';
+import { machineToRpmArch } from '../../kernel/release.ts';
 import { exists, listDir, makeDirs, readOptional } from '../../state/fs.ts';
 import { runRpmbuild } from '../rpm/rpmbuild.ts';
 import { planDevelDir, planDevelSpec, planDevelStageScript } from './devel-plan.ts';
@@ -16,14 +16,16 @@ import {
   planKernelBuild,
   planKernelReleaseQuery,
   planMkspecWrapper,
+  planDefconfigFiles,
   planSrcArch,
   type KernelBuildDirs,
   type KernelCommand,
 } from './make-plan.ts';
 import {
   parseKernelMakefileVersion,
-  planKernelPackageNames,
+  planKernelPackageFiles,
   planKernelRelease,
+  type KernelPackage,
   type KernelPackageFormat,
   type KernelReleasePlan,
 } from './release-plan.ts';
@@ -45,12 +47,6 @@ export interface KernelBuildRequest {
   machine: string;
   packager: string;
   emit: (event: KmodEvent) => void;
-}
-
-export interface KernelPackage {
-  role: 'image' | 'devel' | 'user-headers';
-  name: string;
-  file: string;
 }
 
 export interface KernelBuildResult {
@@ -104,12 +100,30 @@ async function readMissingTools(format: KernelPackageFormat): Promise<BuildTool[
   return missing;
 }
 
+/** What a kernel build is asked for, less what only running it needs. */
+export type KernelBuildPlanRequest = Omit<KernelBuildRequest, 'packager' | 'emit'>;
+
+/** A kernel build as planned from its checked request: where everything goes, and every command. */
+export interface KernelBuildSetup {
+  plan: KernelReleasePlan;
+  dirs: KernelBuildDirs;
+  log: string;
+  /** The staging root of the module build tree. */
+  develRoot: string;
+  /** The module build tree in it, which --with-modules builds against. */
+  develTree: string;
+  configure: KernelCommand[];
+  releaseQuery: KernelCommand;
+  build: KernelCommand[];
+  stage: KernelCommand;
+  packages: KernelPackage[];
+}
+
 /**
- * Builds a kernel beside its source tree and packages it with the kernel's own target (binrpm-pkg or
- * bindeb-pkg) under the seed's release scheme, plus, for rpm, a kernel-devel package made here. Every
- * command's output goes to the log; each step is an event.
+ * Checks a kernel build's request as the build would (the source tree, the tools, the paths) and plans
+ * it. Writes nothing.
  */
-export async function runKernelBuild(request: KernelBuildRequest): Promise<KernelBuildResult> {
+export async function readKernelBuildSetup(request: KernelBuildPlanRequest): Promise<KernelBuildSetup> {
   const kernelVersion = await readKernelSource(request.sourceDir);
   checkBuildTools(await readMissingTools(request.format));
   checkBuildPath(request.sourceDir);
@@ -123,8 +137,77 @@ export async function runKernelBuild(request: KernelBuildRequest): Promise<Kerne
     rpmTopDir: path.join(buildDir, 'kmodforge-rpmbuild'),
     mkspecWrapper: path.join(buildDir, 'kmodforge-mkspec'),
   };
-  await makeDirs(buildDir);
-  const log = path.join(request.outDir, `mkkernel-${plan.release}-${request.format}.log`);
+  const develRoot = path.join(buildDir, 'kmodforge-devel');
+  return {
+    plan,
+    dirs,
+    log: path.join(request.outDir, `mkkernel-${plan.release}-${request.format}.log`),
+    develRoot,
+    develTree: path.join(develRoot, planDevelDir(plan.release)),
+    configure: planConfigure(dirs, request.configFile !== undefined),
+    releaseQuery: planKernelReleaseQuery(dirs, plan),
+    build: planKernelBuild(dirs, plan, request.format, request.jobs),
+    stage: {
+      step: 'stage the module build tree',
+      file: 'sh',
+      args: [
+        '-c',
+        planDevelStageScript(),
+        'stage',
+        request.sourceDir,
+        buildDir,
+        develRoot,
+        planSrcArch(request.machine),
+        plan.release,
+        planDevelDir(plan.release),
+      ],
+    },
+    packages: planKernelPackageFiles(request.format, plan, request.machine, request.outDir),
+  };
+}
+
+/** Throws unless a kernel config enables modules, which every package of a kernel build is for. */
+function checkConfigModules(config: ReadonlyMap<string, string>, configFile: string | undefined): void {
+  if (config.get('CONFIG_MODULES') !== 'y')
+    throw new KmodError(
+      'CONFIG_INVALID',
+      `${configFile ?? 'the defconfig'} does not enable CONFIG_MODULES: no module could be built for this kernel`,
+      { hint: 'Set CONFIG_MODULES=y ("Enable loadable module support" in make menuconfig).' },
+    );
+}
+
+/**
+ * Checks, before anything is configured, that the config a build starts from enables modules: the given
+ * one, or the architecture's defconfig when it is where planDefconfigFiles looks (else the check after
+ * configuring is the only one). CONFIG_MODULES has no default, so olddefconfig leaves it as the file has it.
+ */
+export async function requireStartingConfigModules(request: KernelBuildPlanRequest): Promise<void> {
+  const files =
+    request.configFile === undefined
+      ? planDefconfigFiles(request.machine).map((f) => path.join(request.sourceDir, f))
+      : [request.configFile];
+  for (const file of files) {
+    const text = await readOptional(file);
+    if (text === undefined) {
+      if (request.configFile !== undefined)
+        throw new KmodError('USAGE', `--config ${request.configFile}: no such file`);
+      continue;
+    }
+    checkConfigModules(parseKernelConfig(text), request.configFile);
+    return;
+  }
+}
+
+/**
+ * Builds a kernel beside its source tree and packages it with the kernel's own target (binrpm-pkg or
+ * bindeb-pkg) under the seed's release scheme, plus, for rpm, a kernel-devel package made here. Every
+ * command's output goes to the log; each step is an event.
+ */
+export async function runKernelBuild(request: KernelBuildRequest): Promise<KernelBuildResult> {
+  const setup = await readKernelBuildSetup(request);
+  await requireStartingConfigModules(request);
+  const { plan, dirs, log } = setup;
+  await makeDirs(dirs.buildDir);
   await writeFile(log, '');
   const run = async (command: KernelCommand): Promise<string> => {
     request.emit({ type: 'kernel-step', release: plan.release, step: command.step, log });
@@ -137,16 +220,14 @@ export async function runKernelBuild(request: KernelBuildRequest): Promise<Kerne
     return result.stdout;
   };
 
-  if (request.configFile !== undefined) await copyFile(request.configFile, path.join(buildDir, '.config'));
-  for (const command of planConfigure(dirs, request.configFile !== undefined)) await run(command);
-  const config = parseKernelConfig(await readFile(path.join(buildDir, '.config'), 'utf8'));
-  if (config.get('CONFIG_MODULES') !== 'y')
-    throw new KmodError(
-      'CONFIG_INVALID',
-      `${request.configFile ?? 'the defconfig'} does not enable CONFIG_MODULES: no module could be built for this kernel`,
-      { hint: 'Set CONFIG_MODULES=y ("Enable loadable module support" in make menuconfig).' },
-    );
-  const actual = (await run(planKernelReleaseQuery(dirs, plan))).trim().split('\n').at(-1);
+  if (request.configFile !== undefined)
+    await copyFile(request.configFile, path.join(dirs.buildDir, '.config'));
+  for (const command of setup.configure) await run(command);
+  checkConfigModules(
+    parseKernelConfig(await readFile(path.join(dirs.buildDir, '.config'), 'utf8')),
+    request.configFile,
+  );
+  const actual = (await run(setup.releaseQuery)).trim().split('\n').at(-1);
   if (actual !== plan.release)
     throw new KmodError(
       'CONFIG_INVALID',
@@ -159,78 +240,34 @@ export async function runKernelBuild(request: KernelBuildRequest): Promise<Kerne
   await writeFile(dirs.mkspecWrapper, planMkspecWrapper(request.sourceDir, plan));
   await chmod(dirs.mkspecWrapper, 0o755);
   await rm(dirs.rpmTopDir, { recursive: true, force: true });
-  for (const command of planKernelBuild(dirs, plan, request.format, request.jobs)) await run(command);
+  for (const command of setup.build) await run(command);
 
-  const develRoot = path.join(buildDir, 'kmodforge-devel');
-  await rm(develRoot, { recursive: true, force: true });
-  await run({
-    step: 'stage the module build tree',
-    file: 'sh',
-    args: [
-      '-c',
-      planDevelStageScript(),
-      'stage',
-      request.sourceDir,
-      buildDir,
-      develRoot,
-      planSrcArch(request.machine),
-      plan.release,
-      planDevelDir(plan.release),
-    ],
-  });
-  const develTree = path.join(develRoot, planDevelDir(plan.release));
-  const packages =
-    request.format === 'rpm'
-      ? await collectRpms(request, dirs, plan, develRoot, log)
-      : await collectDebs(request, plan);
-  return { plan, buildDir, develTree, log, packages };
+  await rm(setup.develRoot, { recursive: true, force: true });
+  await run(setup.stage);
+  if (request.format === 'rpm') await collectRpms(request, setup);
+  for (const p of setup.packages)
+    if (!(await exists(p.file))) throw new KmodError('COMMAND_FAILED', `the kernel build made no ${p.file}`);
+  return { plan, buildDir: dirs.buildDir, develTree: setup.develTree, log, packages: setup.packages };
 }
 
-async function collectRpms(
-  request: KernelBuildRequest,
-  dirs: KernelBuildDirs,
-  plan: KernelReleasePlan,
-  develRoot: string,
-  log: string,
-): Promise<KernelPackage[]> {
-  const names = planKernelPackageNames('rpm', plan);
+/** Moves binrpm-pkg's packages out of its _topdir, and makes the kernel-devel package beside them. */
+async function collectRpms(request: KernelBuildRequest, setup: KernelBuildSetup): Promise<void> {
+  const { plan, dirs, log } = setup;
   const arch = machineToRpmArch(request.machine);
   const built = path.join(dirs.rpmTopDir, 'RPMS', arch);
-  const packages: KernelPackage[] = [];
-  for (const [role, name] of [
-    ['image', names.image],
-    ['user-headers', names.userHeaders],
-  ] as const) {
-    const file = `${name}-${plan.rpmVersion}-${plan.rpmRelease}.${arch}.rpm`;
+  for (const p of setup.packages) {
+    if (p.role === 'devel') continue;
+    const file = path.basename(p.file);
     if (!(await listDir(built)).includes(file))
       throw new KmodError('COMMAND_FAILED', `binrpm-pkg made no ${file} in ${built}`);
-    await rename(path.join(built, file), path.join(request.outDir, file));
-    packages.push({ role, name, file: path.join(request.outDir, file) });
+    await rename(path.join(built, file), p.file);
   }
   request.emit({ type: 'kernel-step', release: plan.release, step: 'kernel-devel', log });
-  const devel = await runRpmbuild({
+  await runRpmbuild({
     spec: planDevelSpec(plan, request.packager),
-    stageDir: develRoot,
+    stageDir: setup.develRoot,
     outDir: request.outDir,
     arch,
     sourceDateEpoch: Math.floor(Date.now() / 1000),
   });
-  packages.push({ role: 'devel', name: names.devel, file: devel });
-  return packages;
-}
-
-async function collectDebs(request: KernelBuildRequest, plan: KernelReleasePlan): Promise<KernelPackage[]> {
-  const names = planKernelPackageNames('deb', plan);
-  const arch = machineToDebianArch(request.machine);
-  const packages: KernelPackage[] = [];
-  for (const [role, name] of [
-    ['image', names.image],
-    ['devel', names.devel],
-    ['user-headers', names.userHeaders],
-  ] as const) {
-    const file = path.join(request.outDir, `${name}_${plan.debVersion}_${arch}.deb`);
-    if (!(await exists(file))) throw new KmodError('COMMAND_FAILED', `bindeb-pkg made no ${file}`);
-    packages.push({ role, name, file });
-  }
-  return packages;
 }

@@ -44,6 +44,16 @@ beforeAll(async () => {
     '6.1.0-1host108\n',
   );
   await headers('usr/src/linux-2.4.18-14smp', 'CONFIG_SMP=y\n');
+  // A custom kernel's Debian headers: the release names no arch, the .config does.
+  await headers(
+    'usr/src/linux-headers-6.1.192-1host108',
+    'CONFIG_64BIT=y\nCONFIG_X86_64=y\nCONFIG_MODULES=y\n',
+  );
+  await mkdir(path.join(root, 'lib/modules/6.1.192-1host108'), { recursive: true });
+  await symlink(
+    '/usr/src/linux-headers-6.1.192-1host108',
+    path.join(root, 'lib/modules/6.1.192-1host108/build'),
+  );
   // Not kernels: a pristine source without .config, a tree built as another release, a link to
   // headers elsewhere that is not configured, and Debian's trees whose names do not start with a digit.
   await mkdir(path.join(root, 'usr/src/linux-6.6.58/include'), { recursive: true });
@@ -82,6 +92,7 @@ describe('discoverKernels', () => {
       ['6.1.0-1host108', 'host108', 'usr/src/linux-6.1.0-1host108', 'none'],
       ['6.1.0-9-rt-amd64', 'rt-amd64', 'usr/src/linux-headers-6.1.0-9-rt-amd64', 'none'],
       ['6.1.0-10-amd64', 'amd64', '-', '-'],
+      ['6.1.192-1host108', 'host108', 'usr/src/linux-headers-6.1.192-1host108', 'none'],
       ['6.4.0-150600.23.7-default', 'default', 'usr/src/linux-obj/x86_64/default', 'zstd'],
       ['6.6.12-2smp', 'smp', 'opt/kernels/6.6.12-2smp', 'none'],
       ['6.11.4-301.fc41.x86_64+debug', 'debug', 'usr/src/kernels/6.11.4-301.fc41.x86_64+debug', 'xz'],
@@ -90,6 +101,17 @@ describe('discoverKernels', () => {
     expect(rt?.config?.signing.hash).toBe('sha512');
     expect(rt?.config?.preemptRt).toBe(true);
     expect(rt?.modulesDir).toBe(path.join(root, 'lib/modules/6.1.0-9-rt-amd64'));
+  });
+
+  it("takes the arch from the release, else from the kernel's .config, else leaves it unknown", async () => {
+    const kernels = await discoverKernels(resolvePaths({ root }));
+    const arch = (release: string): string | undefined => kernels.find((k) => k.release === release)?.arch;
+    expect(arch('6.1.192-1host108')).toBe('x86_64');
+    expect(arch('6.1.0-10-amd64')).toBe('x86_64');
+    expect(arch('6.11.4-301.fc41.x86_64+debug')).toBe('x86_64');
+    expect(arch('6.1.0-1host108')).toBeUndefined();
+    expect(arch('2.4.18-14host108')).toBeUndefined();
+    expect((await readKernel(resolvePaths({ root }), '6.1.192-1host108')).arch).toBe('x86_64');
   });
 
   it('finds nothing in an empty root', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKernelConfig, planConfigFacts } from '../../../src/kernel/kconfig.ts';
+import { parseKernelConfig, planConfigFacts, planConfigMachine } from '../../../src/kernel/kconfig.ts';
 
 const debian = `#
 # Automatically generated file; DO NOT EDIT.
@@ -40,5 +40,21 @@ describe('kernel .config facts', () => {
     expect(facts.compiler).toEqual({ clang: true, lld: true, versionText: undefined });
     expect(facts.preemptRt).toBe(true);
     expect(facts.signing).toEqual({ enabled: false, hash: undefined, force: false, all: false });
+  });
+});
+
+describe('the machine a .config builds for', () => {
+  it.each([
+    ['CONFIG_64BIT=y\nCONFIG_X86_64=y\n', 'x86_64'],
+    ['CONFIG_X86_32=y\n', 'i686'],
+    ['CONFIG_ARM64=y\nCONFIG_64BIT=y\n', 'aarch64'],
+    ['CONFIG_PPC64=y\nCONFIG_CPU_LITTLE_ENDIAN=y\n', 'ppc64le'],
+    ['CONFIG_PPC64=y\nCONFIG_CPU_BIG_ENDIAN=y\n', 'ppc64'],
+    ['CONFIG_S390=y\n', 's390x'],
+    ['CONFIG_RISCV=y\nCONFIG_64BIT=y\n', 'riscv64'],
+    ['CONFIG_ARM=y\n', undefined],
+    ['CONFIG_MODULES=y\n# CONFIG_X86_64 is not set\n', undefined],
+  ])('%j is %s', (text, machine) => {
+    expect(planConfigMachine(parseKernelConfig(text))).toBe(machine);
   });
 });

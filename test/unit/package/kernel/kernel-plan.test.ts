@@ -4,6 +4,7 @@ import { planDevelSpec } from '../../../../src/package/kernel/devel-plan.ts';
 import {
   planConfigure,
   planKernelBuild,
+  planDefconfigFiles,
   planMkspecWrapper,
   planSrcArch,
   type KernelBuildDirs,
@@ -12,6 +13,7 @@ import {
   checkFlavor,
   checkKernelPackageRelease,
   parseKernelMakefileVersion,
+  planKernelPackageFiles,
   planKernelPackageNames,
   planKernelRelease,
 } from '../../../../src/package/kernel/release-plan.ts';
@@ -65,6 +67,28 @@ describe("the seed's release scheme", () => {
       devel: 'linux-headers-6.1.192-1host108',
       userHeaders: 'linux-libc-dev',
     });
+  });
+
+  it('names the files each format writes into the output directory', () => {
+    const plan = planKernelRelease('6.1.192', '1', 'host108');
+    expect(planKernelPackageFiles('rpm', plan, 'x86_64', '/out')).toEqual([
+      { role: 'image', name: 'kernel', file: '/out/kernel-6.1.192-1host108.x86_64.rpm' },
+      {
+        role: 'user-headers',
+        name: 'kernel-headers',
+        file: '/out/kernel-headers-6.1.192-1host108.x86_64.rpm',
+      },
+      { role: 'devel', name: 'kernel-devel', file: '/out/kernel-devel-6.1.192-1host108.x86_64.rpm' },
+    ]);
+    expect(
+      planKernelPackageFiles('deb', planKernelRelease('6.8.0-rc3', '2', 'smp'), 'aarch64', '/out').map(
+        (p) => p.file,
+      ),
+    ).toEqual([
+      '/out/linux-image-6.8.0-rc3-2smp_6.8.0~rc3-2smp_arm64.deb',
+      '/out/linux-headers-6.8.0-rc3-2smp_6.8.0~rc3-2smp_arm64.deb',
+      '/out/linux-libc-dev_6.8.0~rc3-2smp_arm64.deb',
+    ]);
   });
 
   it.each(['host108', 'smp', 'bigmem'])('takes the flavor %s', (flavor) => {
@@ -125,6 +149,17 @@ describe('the make command lines', () => {
     ['ppc64le', 'powerpc'],
   ])('builds %s from arch/%s', (machine, srcarch) => {
     expect(planSrcArch(machine)).toBe(srcarch);
+  });
+
+  it("looks for the architecture's defconfig where make defconfig does", () => {
+    expect(planDefconfigFiles('x86_64')).toEqual([
+      'arch/x86/configs/x86_64_defconfig',
+      'arch/x86/configs/defconfig',
+    ]);
+    expect(planDefconfigFiles('aarch64')).toEqual([
+      'arch/arm64/configs/aarch64_defconfig',
+      'arch/arm64/configs/defconfig',
+    ]);
   });
 });
 
