@@ -10,13 +10,13 @@
  */
 import { execFile as execFileCallback } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from '../support/cli.ts';
-import { customFlavor, customKernel, type CustomKernel } from '../support/custom-kernel.ts';
+import { customFlavor, customKernel, unpackIntoRoot, type CustomKernel } from '../support/custom-kernel.ts';
 import { shareVerifyCache } from '../support/linux-image.ts';
 import { arch, fixtureDir, modinfo } from '../support/test-root.ts';
 
@@ -29,17 +29,8 @@ const buildTimeoutMs = 3 * 3600_000;
 let kernel: CustomKernel;
 let tmp: string;
 
-/** A throwaway root with the host's os-release and an empty state tree, the packages unpacked into it. */
-async function unpackedRoot(name: string, format: 'rpm' | 'deb', files: readonly string[]): Promise<string> {
-  const root = path.join(tmp, name);
-  await mkdir(path.join(root, 'etc'), { recursive: true });
-  await cp('/etc/os-release', path.join(root, 'etc/os-release'), { dereference: true });
-  await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
-  for (const file of files) {
-    if (format === 'deb') await execFile('dpkg-deb', ['-x', file, root]);
-    else await execFile('sh', ['-c', 'rpm2cpio "$0" | cpio -idm --quiet', file], { cwd: root });
-  }
-  return root;
+function unpackedRoot(name: string, format: 'rpm' | 'deb', files: readonly string[]): Promise<string> {
+  return unpackIntoRoot(path.join(tmp, name), format, files);
 }
 
 async function addAndBuild(root: string): Promise<void> {

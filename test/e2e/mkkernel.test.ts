@@ -1,11 +1,11 @@
 import { execFile as execFileCallback } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, runCli } from '../support/cli.ts';
-import { customFlavor, customKernel, type CustomKernel } from '../support/custom-kernel.ts';
+import { customFlavor, customKernel, unpackIntoRoot, type CustomKernel } from '../support/custom-kernel.ts';
 
 const execFile = promisify(execFileCallback);
 const simple = path.resolve('test/fixtures/modules/kmf-simple');
@@ -23,17 +23,8 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-/** A throwaway root with the host's os-release and an empty state tree, the packages unpacked into it. */
 async function unpackedRoot(format: 'rpm' | 'deb', files: readonly string[]): Promise<string> {
-  const root = await tempDir(`kmf-mkkernel-${format}-`);
-  await mkdir(path.join(root, 'etc'), { recursive: true });
-  await cp('/etc/os-release', path.join(root, 'etc/os-release'), { dereference: true });
-  await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
-  for (const file of files) {
-    if (format === 'deb') await execFile('dpkg-deb', ['-x', file, root]);
-    else await execFile('sh', ['-c', 'rpm2cpio "$0" | cpio -idm --quiet', file], { cwd: root });
-  }
-  return root;
+  return unpackIntoRoot(await tempDir(`kmf-mkkernel-${format}-`), format, files);
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@
 import { execFile as execFileCallback } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,25 @@ import { jsonLines, runCli } from './cli.ts';
 import { repoRoot } from './debian-dkms.ts';
 
 const execFile = promisify(execFileCallback);
+
+/**
+ * Makes `root` a throwaway system root with the host's os-release and an empty state tree, and unpacks the
+ * packages into it (dpkg-deb -x, or rpm2cpio | cpio).
+ */
+export async function unpackIntoRoot(
+  root: string,
+  format: 'rpm' | 'deb',
+  files: readonly string[],
+): Promise<string> {
+  await mkdir(path.join(root, 'etc'), { recursive: true });
+  await cp('/etc/os-release', path.join(root, 'etc/os-release'), { dereference: true });
+  await mkdir(path.join(root, 'var/lib/dkms'), { recursive: true });
+  for (const file of files) {
+    if (format === 'deb') await execFile('dpkg-deb', ['-x', file, root]);
+    else await execFile('sh', ['-c', 'rpm2cpio "$0" | cpio -idm --quiet', file], { cwd: root });
+  }
+  return root;
+}
 
 /** The seed's own target board. */
 export const customFlavor = 'host108';
